@@ -1,0 +1,136 @@
+/* sigil/verify.h - verify an artifact's Notary Project signatures against
+ * a trust policy and trust store (notary-verification.md §4).
+ */
+#ifndef SIGIL_VERIFY_H
+#define SIGIL_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sigil/error.h>
+#include <sigil/policy.h>
+#include <sigil/source.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sigil_verifier sigil_verifier;
+typedef struct sigil_result sigil_result;
+typedef struct sigil_signature_result sigil_signature_result;
+
+/* sigil_verifier_new - load the trust policy and every trust store it
+ * references from config_dir (notation's layout: trustpolicy[.oci].json and
+ * truststore/x509/{ca,signingAuthority,tsa}/<name>/). Any problem in the
+ * policy or a referenced store fails here with SIGIL_ERR_POLICY, so an
+ * invalid configuration is never used. *out is owned by the caller. */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_verifier_new(
+	sigil_verifier **out, const char *config_dir, sigil_error *err);
+
+SIGIL_EXPORT void sigil_verifier_free(sigil_verifier *verifier);
+
+/* sigil_verifier_policy - the policy in force. Borrowed. */
+SIGIL_EXPORT const sigil_policy *sigil_verifier_policy(const sigil_verifier *verifier);
+
+/* sigil_verifier_warning_count / _get - notes gathered while loading the
+ * configuration (ignored trust store subdirectories, ...). Borrowed. */
+SIGIL_EXPORT size_t sigil_verifier_warning_count(const sigil_verifier *verifier);
+SIGIL_EXPORT const char *sigil_verifier_warning_get(const sigil_verifier *verifier, size_t i);
+
+#define SIGIL_DEFAULT_MAX_SIGNATURES 100
+
+typedef struct sigil_verify_options {
+	unsigned version;
+	/* The repository the policy is matched against: "registry/repo"
+	 * (notation's --scope). Required. */
+	const char *scope;
+	/* Digest of the artifact to verify ("sha256:<hex>"). Required. */
+	const char *digest;
+	/* At most this many signatures are examined; 0 = default (100). */
+	size_t max_signatures;
+	/* User metadata that must all be present in the payload annotations. */
+	const char *const *user_metadata_keys;
+	const char *const *user_metadata_values;
+	size_t user_metadata_count;
+	/* Verification time, seconds since the epoch; 0 = now. */
+	int64_t now;
+} sigil_verify_options;
+
+#define SIGIL_VERIFY_OPTIONS_VERSION 1
+#define SIGIL_VERIFY_OPTIONS_INIT { SIGIL_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, 0, 0 }
+
+typedef enum sigil_verdict {
+	SIGIL_VERDICT_FAIL = 0,
+	SIGIL_VERDICT_PASS,
+} sigil_verdict;
+
+/* Why an artifact failed, when it did (or SIGIL_FAILURE_NONE). */
+typedef enum sigil_failure {
+	SIGIL_FAILURE_NONE = 0,
+	SIGIL_FAILURE_NO_POLICY,        /* no trust policy statement applies */
+	SIGIL_FAILURE_NO_SIGNATURE,     /* the artifact has no signature */
+	SIGIL_FAILURE_RETRIEVAL,        /* the artifact or a signature could not be read */
+	SIGIL_FAILURE_SIGNATURE_MANIFEST, /* a signature manifest is malformed */
+	SIGIL_FAILURE_SIGNATURES,       /* every signature examined failed */
+	SIGIL_FAILURE_LIMIT,            /* the max-signatures limit was reached */
+} sigil_failure;
+
+typedef enum sigil_outcome {
+	SIGIL_OUTCOME_NOT_RUN = 0, /* an earlier enforced failure stopped it */
+	SIGIL_OUTCOME_PASS,
+	SIGIL_OUTCOME_FAIL,
+	SIGIL_OUTCOME_SKIPPED,     /* the policy skips it, or it does not apply */
+} sigil_outcome;
+
+/* sigil_verify - verify the artifact opts->digest from source against the
+ * verifier's policy. Returns an error only when the request cannot be
+ * evaluated (invalid options); every verdict, including "no signature",
+ * is a result. *out is owned by the caller (sigil_result_free). */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_verify(
+	sigil_verifier *verifier, sigil_source *source,
+	const sigil_verify_options *opts, sigil_result **out, sigil_error *err);
+
+SIGIL_EXPORT void sigil_result_free(sigil_result *result);
+
+SIGIL_EXPORT sigil_verdict sigil_result_verdict(const sigil_result *result);
+SIGIL_EXPORT sigil_failure sigil_result_failure(const sigil_result *result);
+/* sigil_result_failure_name - "no-policy", "no-signature", ... or "". */
+SIGIL_EXPORT const char *sigil_failure_name(sigil_failure failure);
+/* sigil_result_reason - one line an operator can act on. Borrowed. */
+SIGIL_EXPORT const char *sigil_result_reason(const sigil_result *result);
+/* Name and level of the applied statement ("" / STRICT when none). */
+SIGIL_EXPORT const char *sigil_result_policy_name(const sigil_result *result);
+SIGIL_EXPORT sigil_level sigil_result_level(const sigil_result *result);
+/* The descriptor of the verified artifact (zeroed if it was not resolved). */
+SIGIL_EXPORT const sigil_descriptor *sigil_result_artifact(const sigil_result *result);
+/* Earliest time (epoch seconds) at which this verdict may change because a
+ * signature or certificate it relied on expires; INT64_MAX if none. */
+SIGIL_EXPORT int64_t sigil_result_valid_until(const sigil_result *result);
+
+SIGIL_EXPORT size_t sigil_result_signature_count(const sigil_result *result);
+SIGIL_EXPORT const sigil_signature_result *sigil_result_signature_get(
+	const sigil_result *result, size_t index);
+
+SIGIL_EXPORT const char *sigil_signature_result_digest(const sigil_signature_result *sr);
+SIGIL_EXPORT const char *sigil_signature_result_media_type(const sigil_signature_result *sr);
+SIGIL_EXPORT sigil_verdict sigil_signature_result_verdict(const sigil_signature_result *sr);
+/* The check whose enforced failure failed this signature, or
+ * SIGIL_CHECK__COUNT when it passed. */
+SIGIL_EXPORT sigil_check sigil_signature_result_failed_check(const sigil_signature_result *sr);
+SIGIL_EXPORT sigil_outcome sigil_signature_result_outcome(const sigil_signature_result *sr, sigil_check check);
+SIGIL_EXPORT sigil_action sigil_signature_result_action(const sigil_signature_result *sr, sigil_check check);
+/* Message of a failed check ("" otherwise), notation-compatible wording. */
+SIGIL_EXPORT const char *sigil_signature_result_message(const sigil_signature_result *sr, sigil_check check);
+SIGIL_EXPORT sigil_category sigil_signature_result_category(const sigil_signature_result *sr, sigil_check check);
+/* Subject DN of the signing certificate, "" if not parsed. */
+SIGIL_EXPORT const char *sigil_signature_result_signer(const sigil_signature_result *sr);
+
+/* sigil_result_to_json - the whole result as a JSON document. *out is a
+ * NUL-terminated string owned by the caller (free()). */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_result_to_json(
+	const sigil_result *result, char **out, sigil_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,72 @@
+/* envelope.h - a parsed and integrity-verified signature envelope, whatever
+ * its format (JWS §1.6, COSE §1.7). */
+#ifndef SIGIL_ENVELOPE_H
+#define SIGIL_ENVELOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+#include <sigil/error.h>
+#include "sigalg.h"
+
+#define SIGIL_MEDIA_TYPE_JWS "application/jose+json"
+#define SIGIL_MEDIA_TYPE_COSE "application/cose"
+#define SIGIL_PAYLOAD_CONTENT_TYPE "application/vnd.cncf.notary.payload.v1+json"
+
+typedef enum sigil__envelope_format {
+	SIGIL_ENVELOPE_JWS = 1,
+	SIGIL_ENVELOPE_COSE,
+} sigil__envelope_format;
+
+typedef enum sigil__signing_scheme {
+	SIGIL_SCHEME_X509 = 1,              /* "notary.x509" */
+	SIGIL_SCHEME_SIGNING_AUTHORITY,     /* "notary.x509.signingAuthority" */
+} sigil__signing_scheme;
+
+typedef struct sigil__envelope {
+	sigil__envelope_format format;
+	sigil__sigalg alg;             /* from the header; equals the leaf key's */
+	sigil__signing_scheme scheme;
+	/* signingTime under notary.x509, authenticSigningTime under SA */
+	int64_t signing_time;
+	bool has_expiry;
+	int64_t expiry;
+	/* io.cncf.notary.verificationPlugin[MinVersion] (critical), or NULL */
+	char *verification_plugin;
+	char *verification_plugin_min_version;
+	STACK_OF(X509) *chain;         /* leaf first; never empty */
+	uint8_t *payload;              /* raw payload bytes (signed) */
+	size_t payload_len;
+	uint8_t *signature;            /* primitive signature bytes */
+	size_t signature_len;
+	uint8_t *timestamp;            /* RFC 3161 token (DER/BER) or NULL */
+	size_t timestamp_len;
+	char *signing_agent;           /* informational only, or NULL */
+} sigil__envelope;
+
+/* sigil__envelope_parse - parse an envelope of the given layer media type
+ * and verify its integrity: format rules, primitive signature with the leaf
+ * key and the algorithm bound to it, signed attributes (signing scheme,
+ * times, crit processing: an unknown critical attribute fails - stricter
+ * than notation, §8 row 1), content type, and the chain structure
+ * (sigil__chain_validate_codesigning). Any failure is an integrity failure:
+ * SIGIL_ERR_MALFORMED, _CRYPTO, _UNSUPPORTED or _LIMIT with a
+ * notation-compatible message. An unsupported media type fails with
+ * SIGIL_ERR_UNSUPPORTED `signature envelope format with media type "<x>" is
+ * not supported`. A verification-plugin attribute does not fail here: it is
+ * returned in the envelope for the caller to act on (§4.6). Expiry at or
+ * before the signing time is left to the expiry check. *out is owned by the
+ * caller (sigil__envelope_free). */
+SIGIL_MUST_CHECK sigil_status sigil__envelope_parse(const char *media_type,
+	const uint8_t *buf, size_t len, sigil__envelope **out, sigil_error *err);
+
+/* Format-specific halves, called by sigil__envelope_parse. */
+SIGIL_MUST_CHECK sigil_status sigil__jws_parse(const uint8_t *buf, size_t len,
+	sigil__envelope **out, sigil_error *err);
+SIGIL_MUST_CHECK sigil_status sigil__cose_parse(const uint8_t *buf, size_t len,
+	sigil__envelope **out, sigil_error *err);
+
+void sigil__envelope_free(sigil__envelope *env);
+
+#endif

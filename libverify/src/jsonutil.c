@@ -1,0 +1,128 @@
+/* jsonutil.c - bounded JSON parsing over json-c. */
+#include <errno.h>
+#include <string.h>
+#include "jsonutil.h"
+#include "errors.h"
+#include "limits.h"
+
+static int is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+sigil_status sigil__json_parse(const uint8_t *buf, size_t len, json_object **out, sigil_error *err)
+{
+	if (len > (size_t)INT32_MAX)
+		return sigil__err(err, SIGIL_ERR_LIMIT, "JSON document too large");
+	/* json-c treats NUL as the end of input; a NUL inside the document
+	 * would make it parse a prefix, so reject it outright. */
+	if (len && memchr(buf, 0, len))
+		return sigil__err_at(err, SIGIL_ERR_MALFORMED, (size_t)((const uint8_t *)memchr(buf, 0, len) - buf),
+			"invalid JSON: NUL byte in document");
+	json_tokener *tok = json_tokener_new_ex(SIGIL_MAX_JSON_DEPTH);
+	if (!tok)
+		return sigil__err_oom(err);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *obj = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t consumed = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && !obj) {
+		/* The whole input was consumed but the value is incomplete; a
+		 * number at the very end also lands here: flush with a '\0'. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		consumed = len;
+	}
+	json_tokener_free(tok);
+	if (!obj || jerr != json_tokener_success) {
+		if (obj)
+			json_object_put(obj);
+		if (jerr == json_tokener_error_depth)
+			return sigil__err(err, SIGIL_ERR_LIMIT, "invalid JSON: nesting deeper than %d",
+				SIGIL_MAX_JSON_DEPTH);
+		/* a literal null parses to NULL with success */
+		if (jerr == json_tokener_success)
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "invalid JSON: document is null");
+		return sigil__err_at(err, SIGIL_ERR_MALFORMED, consumed, "invalid JSON at byte %zu: %s",
+			consumed, json_tokener_error_desc(jerr));
+	}
+	for (size_t i = consumed; i < len; i++) {
+		if (!is_ws(buf[i])) {
+			json_object_put(obj);
+			return sigil__err_at(err, SIGIL_ERR_MALFORMED, i,
+				"invalid JSON: unexpected data after the document at byte %zu", i);
+		}
+	}
+	*out = obj;
+	return SIGIL_STATUS_OK;
+}
+
+sigil_status sigil__json_parse_object(const uint8_t *buf, size_t len, const char *what,
+	json_object **out, sigil_error *err)
+{
+	json_object *obj = NULL;
+	if (sigil__json_parse(buf, len, &obj, err) != SIGIL_STATUS_OK)
+		return sigil__err_wrap(err, "%s", what);
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "%s: expected a JSON object", what);
+	}
+	*out = obj;
+	return SIGIL_STATUS_OK;
+}
+
+static sigil_status get_typed(json_object *obj, const char *key, json_type type,
+	const char *tname, json_object **val, bool *present, sigil_error *err)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL) {
+		*present = false;
+		return SIGIL_STATUS_OK;
+	}
+	if (!json_object_is_type(v, type))
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "%s: expected %s", key, tname);
+	*val = v;
+	*present = true;
+	return SIGIL_STATUS_OK;
+}
+
+sigil_status sigil__json_get_string(json_object *obj, const char *key, const char **out,
+	bool *present, sigil_error *err)
+{
+	json_object *v = NULL;
+	bool p = false;
+	SIGIL_TRY(get_typed(obj, key, json_type_string, "a string", &v, &p, err));
+	*present = p;
+	if (p)
+		*out = json_object_get_string(v);
+	return SIGIL_STATUS_OK;
+}
+
+sigil_status sigil__json_get_int64(json_object *obj, const char *key, int64_t *out,
+	bool *present, sigil_error *err)
+{
+	json_object *v = NULL;
+	bool p = false;
+	SIGIL_TRY(get_typed(obj, key, json_type_int, "an integer", &v, &p, err));
+	*present = p;
+	if (p) {
+		errno = 0;
+		int64_t x = json_object_get_int64(v);
+		if (errno != 0)
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "%s: integer out of range", key);
+		*out = x;
+	}
+	return SIGIL_STATUS_OK;
+}
+
+sigil_status sigil__json_get_object(json_object *obj, const char *key, json_object **out,
+	bool *present, sigil_error *err)
+{
+	return get_typed(obj, key, json_type_object, "an object", out, present, err);
+}
+
+sigil_status sigil__json_get_array(json_object *obj, const char *key, json_object **out,
+	bool *present, sigil_error *err)
+{
+	return get_typed(obj, key, json_type_array, "an array", out, present, err);
+}
