@@ -40,4 +40,21 @@ SIGIL_MUST_CHECK sigil_status sigil__cert_validity(X509 *cert, int64_t *not_befo
  * URL (AIA id-ad-ocsp) or a CRL distribution point. */
 int sigil__cert_has_revocation_info(X509 *cert);
 
+/* sigil__cert_is_ca - basicConstraints present exactly once, decodable,
+ * with cA=TRUE (Go's Certificate.IsCA). */
+int sigil__cert_is_ca(X509 *cert);
+
+/* sigil__cert_self_signature_ok - the signature verifies with the
+ * certificate's own key, as Go's cert.CheckSignature (SHA-1 accepted, MD5
+ * not; no CA or name checks). Used for non-CA trust-store entries
+ * (notary-verification.md §3.2). */
+int sigil__cert_self_signature_ok(X509 *cert);
+
+/* sigil__cert_is_root - a self-signed root as Go's CheckSignatureFrom(self)
+ * plus RawSubject == RawIssuer: the certificate may sign certificates
+ * (cA=TRUE, or v1/v2 without basicConstraints; keyCertSign if keyUsage is
+ * present), its signature (not SHA-1/MD5) verifies with its own key. On 0,
+ * `why` (if not NULL) receives a NUL-terminated reason. */
+int sigil__cert_is_root(X509 *cert, char *why, size_t whylen);
+
 #endif

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <openssl/x509.h>
 #include <sigil/error.h>
-#include "limits.h"
+#include "bounds.h"
 
 typedef struct sigil__dn_attr {
 	char *type;   /* "C", "ST", "O", ... as written; "S" renamed to "ST" */

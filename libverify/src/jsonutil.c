@@ -3,7 +3,7 @@
 #include <string.h>
 #include "jsonutil.h"
 #include "errors.h"
-#include "limits.h"
+#include "bounds.h"
 
 static int is_ws(uint8_t c)
 {

@@ -1,7 +1,7 @@
-/* limits.h - every bound on attacker- or operator-controlled input, named
+/* bounds.h - every bound on attacker- or operator-controlled input, named
  * once. Parsers reject (SIGIL_ERR_LIMIT) rather than truncate. */
-#ifndef SIGIL_LIMITS_H
-#define SIGIL_LIMITS_H
+#ifndef SIGIL_BOUNDS_H
+#define SIGIL_BOUNDS_H
 
 /* Signature envelope blob (JWS or COSE). notation allows 32 MiB; 16 MiB is
  * 3x the largest envelope seen in practice (a payload with a 4 MB
@@ -28,6 +28,10 @@
 #define SIGIL_MAX_CBOR_DEPTH 16
 /* Items in one CBOR map or array of a COSE envelope. */
 #define SIGIL_MAX_CBOR_ITEMS 256
+/* Data items in a whole COSE envelope (every nesting level together): keeps
+ * the decoded tree's memory proportional to a real envelope, whatever the
+ * per-container bound allows. */
+#define SIGIL_MAX_CBOR_TOTAL_ITEMS 16384
 /* Certificates in an envelope chain or a timestamp token. */
 #define SIGIL_MAX_CHAIN_LENGTH 10
 /* Entries in a crit header. */
