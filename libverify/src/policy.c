@@ -138,17 +138,17 @@ static bool key_is(const char *key, const char *field)
 {
 	const unsigned char *k = (const unsigned char *)key;
 	for (; *field; field++) {
-		unsigned char f = (unsigned char)(*field | 0x20);
-		if (k[0] == 0xc5 && k[1] == 0xbf && f == 's') {
+		unsigned char f = (unsigned char)*field;
+		bool letter = (f | 0x20) >= 'a' && (f | 0x20) <= 'z';
+		if (letter && (f | 0x20) == 's' && k[0] == 0xc5 && k[1] == 0xbf) {
 			k += 2;
 			continue;
 		}
-		if (k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa && f == 'k') {
+		if (letter && (f | 0x20) == 'k' && k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa) {
 			k += 3;
 			continue;
 		}
-		if (k[0] >= 0x80 || (unsigned char)(k[0] | 0x20) != f ||
-		    ((*field | 0x20) >= 'a' && (*field | 0x20) <= 'z') != ((k[0] | 0x20) >= 'a' && (k[0] | 0x20) <= 'z'))
+		if (letter ? (k[0] | 0x20) != (f | 0x20) : k[0] != f)
 			return false;
 		k++;
 	}
@@ -853,7 +853,7 @@ static sigil_status check_scopes(const raw_statement *r, sigil_policy_statement 
 	}
 	/* notary-verification.md §8 row 8: the spec forbids "skip" on the
 	 * global scope (notation allows it); we follow the spec. */
-	if (has_wildcard && st->level == SIGIL_LEVEL_SKIP && r->level && strcmp(r->level, "skip") == 0)
+	if (has_wildcard && st->level == SIGIL_LEVEL_SKIP)
 		problem_add(p, "trust policy statement %s uses signature verification level \"skip\" "
 			"with the wildcard registry scope '*', which is not allowed: skipping verification "
 			"must be scoped to specific repositories", label);
@@ -949,17 +949,14 @@ static sigil_status validate(const raw_policy *r, sigil_policy *pol, problems *p
 			problem_add(p, "a trust policy statement (#%zu) is missing a name, every statement "
 				"requires a name", i + 1);
 		} else {
+			/* reported once per name, at its second use */
+			size_t earlier = 0;
 			for (size_t j = 0; j < i; j++)
-				if (strcmp(pol->statements[j].name, st->name) == 0) {
-					/* reported once, at its second use */
-					bool earlier = false;
-					for (size_t k = 0; k < j && !earlier; k++)
-						earlier = strcmp(pol->statements[k].name, st->name) == 0;
-					if (!earlier)
-						problem_add(p, "multiple trust policy statements use the same "
-							"name %s, statement names must be unique", label);
-					break;
-				}
+				if (strcmp(pol->statements[j].name, st->name) == 0)
+					earlier++;
+			if (earlier == 1)
+				problem_add(p, "multiple trust policy statements use the same name %s, "
+					"statement names must be unique", label);
 		}
 		/* rule 3.3 */
 		check_sigver(rs, st, label, p);
@@ -1047,13 +1044,14 @@ SIGIL_EXPORT sigil_status sigil_policy_parse(sigil_policy **out, const uint8_t *
  * *data/*len filled, -1 on error (err set). §3.3 "Loading". */
 static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil_error *err)
 {
+	char eb[128];
 	struct stat st;
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return 1;
 		if (errno == EACCES)
 			goto eacces;
-		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, strerror(errno)), -1;
+		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 	}
 	if (!S_ISREG(st.st_mode))
 		goto notreg;
@@ -1063,11 +1061,11 @@ static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil
 			goto eacces;
 		if (errno == ELOOP)
 			goto notreg;
-		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, strerror(errno)), -1;
+		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 	}
 	struct stat fst;
 	if (fstat(fd, &fst) != 0)
-		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, strerror(errno)), -1;
+		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 	/* swapped between lstat and open */
 	if (!S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
 		goto notreg;
@@ -1098,7 +1096,7 @@ static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, strerror(errno)), -1;
+			return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 		}
 		if (r == 0)
 			break;
@@ -1118,6 +1116,12 @@ eacces:
 	sigil__err(err, SIGIL_ERR_IO, "unable to read trust policy due to file permissions, please "
 		"verify the permissions of %s", path);
 	return -1;
+}
+
+/* GNU strerror_r (_GNU_SOURCE): thread-safe, unlike strerror. */
+static const char *errstr(int e, char *buf, size_t size)
+{
+	return strerror_r(e, buf, size);
 }
 
 static char *join_path(const char *dir, const char *file)

@@ -51,7 +51,7 @@
 typedef struct ts_issuer_serial {
 	GENERAL_NAMES *issuer;
 	ASN1_INTEGER *serial;
-} TS_ISSUER_SERIAL;
+} SIGIL_ESS_ISSUER_SERIAL;
 
 /* ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier
  *     DEFAULT {algorithm id-sha256}, certHash OCTET STRING,
@@ -59,35 +59,35 @@ typedef struct ts_issuer_serial {
 typedef struct ts_cert_id_v2 {
 	X509_ALGOR *hash_alg;
 	ASN1_OCTET_STRING *hash;
-	TS_ISSUER_SERIAL *issuer_serial;
-} TS_CERT_ID_V2;
+	SIGIL_ESS_ISSUER_SERIAL *issuer_serial;
+} SIGIL_ESS_CERT_ID_V2;
 
 /* SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2,
  *     policies SEQUENCE OF PolicyInformation OPTIONAL } */
 typedef struct ts_signing_cert_v2 {
-	STACK_OF(ASN1_VALUE) *cert_ids; /* of TS_CERT_ID_V2 */
+	STACK_OF(ASN1_VALUE) *cert_ids; /* of SIGIL_ESS_CERT_ID_V2 */
 	STACK_OF(POLICYINFO) *policies;
-} TS_SIGNING_CERT_V2;
+} SIGIL_ESS_SIGNING_CERT_V2;
 
-ASN1_SEQUENCE(TS_ISSUER_SERIAL) = {
-	ASN1_SEQUENCE_OF(TS_ISSUER_SERIAL, issuer, GENERAL_NAME),
-	ASN1_SIMPLE(TS_ISSUER_SERIAL, serial, ASN1_INTEGER),
-} static_ASN1_SEQUENCE_END(TS_ISSUER_SERIAL)
+ASN1_SEQUENCE(SIGIL_ESS_ISSUER_SERIAL) = {
+	ASN1_SEQUENCE_OF(SIGIL_ESS_ISSUER_SERIAL, issuer, GENERAL_NAME),
+	ASN1_SIMPLE(SIGIL_ESS_ISSUER_SERIAL, serial, ASN1_INTEGER),
+} static_ASN1_SEQUENCE_END(SIGIL_ESS_ISSUER_SERIAL)
 
-ASN1_SEQUENCE(TS_CERT_ID_V2) = {
-	ASN1_OPT(TS_CERT_ID_V2, hash_alg, X509_ALGOR),
-	ASN1_SIMPLE(TS_CERT_ID_V2, hash, ASN1_OCTET_STRING),
-	ASN1_OPT(TS_CERT_ID_V2, issuer_serial, TS_ISSUER_SERIAL),
-} static_ASN1_SEQUENCE_END(TS_CERT_ID_V2)
+ASN1_SEQUENCE(SIGIL_ESS_CERT_ID_V2) = {
+	ASN1_OPT(SIGIL_ESS_CERT_ID_V2, hash_alg, X509_ALGOR),
+	ASN1_SIMPLE(SIGIL_ESS_CERT_ID_V2, hash, ASN1_OCTET_STRING),
+	ASN1_OPT(SIGIL_ESS_CERT_ID_V2, issuer_serial, SIGIL_ESS_ISSUER_SERIAL),
+} static_ASN1_SEQUENCE_END(SIGIL_ESS_CERT_ID_V2)
 
-ASN1_SEQUENCE(TS_SIGNING_CERT_V2) = {
-	ASN1_SEQUENCE_OF(TS_SIGNING_CERT_V2, cert_ids, TS_CERT_ID_V2),
-	ASN1_SEQUENCE_OF_OPT(TS_SIGNING_CERT_V2, policies, POLICYINFO),
-} static_ASN1_SEQUENCE_END(TS_SIGNING_CERT_V2)
+ASN1_SEQUENCE(SIGIL_ESS_SIGNING_CERT_V2) = {
+	ASN1_SEQUENCE_OF(SIGIL_ESS_SIGNING_CERT_V2, cert_ids, SIGIL_ESS_CERT_ID_V2),
+	ASN1_SEQUENCE_OF_OPT(SIGIL_ESS_SIGNING_CERT_V2, policies, POLICYINFO),
+} static_ASN1_SEQUENCE_END(SIGIL_ESS_SIGNING_CERT_V2)
 
-static void signing_cert_v2_freep(TS_SIGNING_CERT_V2 **p)
+static void signing_cert_v2_freep(SIGIL_ESS_SIGNING_CERT_V2 **p)
 {
-	ASN1_item_free((ASN1_VALUE *)*p, ASN1_ITEM_rptr(TS_SIGNING_CERT_V2));
+	ASN1_item_free((ASN1_VALUE *)*p, ASN1_ITEM_rptr(SIGIL_ESS_SIGNING_CERT_V2));
 }
 
 /* ------------------------------------------------------------------ */
@@ -404,8 +404,8 @@ static sigil_status signing_certificate(PKCS7_SIGNED *sd, PKCS7_SIGNER_INFO *si,
 	const unsigned char *p = v->value.sequence->data;
 	long plen = v->value.sequence->length;
 	const unsigned char *pstart = p;
-	_cleanup_(signing_cert_v2_freep) TS_SIGNING_CERT_V2 *scv2 = (TS_SIGNING_CERT_V2 *)
-		ASN1_item_d2i(NULL, &p, plen, ASN1_ITEM_rptr(TS_SIGNING_CERT_V2));
+	_cleanup_(signing_cert_v2_freep) SIGIL_ESS_SIGNING_CERT_V2 *scv2 = (SIGIL_ESS_SIGNING_CERT_V2 *)
+		ASN1_item_d2i(NULL, &p, plen, ASN1_ITEM_rptr(SIGIL_ESS_SIGNING_CERT_V2));
 	if (!scv2 || p != pstart + plen) {
 		ERR_clear_error();
 		return sigil__err(err, SIGIL_ERR_MALFORMED, VERIFY_PREFIX
@@ -414,7 +414,7 @@ static sigil_status signing_certificate(PKCS7_SIGNED *sd, PKCS7_SIGNER_INFO *si,
 	if (sk_ASN1_VALUE_num(scv2->cert_ids) <= 0)
 		return sigil__err(err, SIGIL_ERR_MALFORMED, VERIFY_PREFIX
 			"signingCertificateV2 does not contain any certificate");
-	TS_CERT_ID_V2 *id = (TS_CERT_ID_V2 *)sk_ASN1_VALUE_value(scv2->cert_ids, 0);
+	SIGIL_ESS_CERT_ID_V2 *id = (SIGIL_ESS_CERT_ID_V2 *)sk_ASN1_VALUE_value(scv2->cert_ids, 0);
 
 	X509 *cert;
 	if (id->issuer_serial) {
