@@ -1003,12 +1003,10 @@ SIGIL_EXPORT sigil_status sigil_policy_parse(sigil_policy **out, const uint8_t *
 		return sigil__err(err, SIGIL_ERR_LIMIT, "trust policy is %zu bytes, the limit is %u", len,
 			(unsigned)SIGIL_MAX_POLICY_SIZE);
 	_cleanup_(json_object_putp) json_object *root = NULL;
-	if (sigil__json_parse_object(buf ? buf : (const uint8_t *)"", len, "trust policy", &root,
-		    err) != SIGIL_STATUS_OK) {
-		if (err && err->category == SIGIL_ERR_MALFORMED)
-			sigil__err_wrap(err, "malformed trust policy");
+	/* jsonutil prefixes its message with "malformed trust policy: " */
+	if (sigil__json_parse_object(buf ? buf : (const uint8_t *)"", len, "malformed trust policy",
+		    &root, err) != SIGIL_STATUS_OK)
 		return SIGIL_STATUS_ERROR;
-	}
 	raw_policy raw = { 0 };
 	if (dec_policy(root, &raw, err) != SIGIL_STATUS_OK) {
 		raw_policy_clear(&raw);
@@ -1040,8 +1038,14 @@ SIGIL_EXPORT sigil_status sigil_policy_parse(sigil_policy **out, const uint8_t *
 	return SIGIL_STATUS_OK;
 }
 
+/* GNU strerror_r (_GNU_SOURCE): thread-safe, unlike strerror. */
+static const char *errstr(int e, char *buf, size_t size)
+{
+	return strerror_r(e, buf, size);
+}
+
 /* Opens a candidate policy file. Returns 1 when it does not exist, 0 with
- * *data/*len filled, -1 on error (err set). §3.3 "Loading". */
+ * the contents in *data and *len, -1 on error (err set). §3.3 "Loading". */
 static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil_error *err)
 {
 	char eb[128];
@@ -1116,12 +1120,6 @@ eacces:
 	sigil__err(err, SIGIL_ERR_IO, "unable to read trust policy due to file permissions, please "
 		"verify the permissions of %s", path);
 	return -1;
-}
-
-/* GNU strerror_r (_GNU_SOURCE): thread-safe, unlike strerror. */
-static const char *errstr(int e, char *buf, size_t size)
-{
-	return strerror_r(e, buf, size);
 }
 
 static char *join_path(const char *dir, const char *file)
