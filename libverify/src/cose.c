@@ -603,12 +603,16 @@ sigil_status sigil__cose_parse(const uint8_t *buf, size_t len, sigil__envelope *
 	 * one-byte head and a definite 4-element array (adversarial 062). */
 	if (len < 2 || buf[0] != 0xd2 || buf[1] != 0x84)
 		return sigil__err_at(err, SIGIL_ERR_MALFORMED, 0, "cbor: invalid COSE_Sign1_Tagged object");
-	_cleanup_(cbor_decrefp) cbor_item_t *root = NULL;
 	/* trailing bytes are refused here (adversarial 067) */
-	if (load_cbor(buf, len, &root, err) != SIGIL_STATUS_OK)
+	if (validate_cbor(buf, len, err) != SIGIL_STATUS_OK)
 		return sigil__err_wrap(err, "signature envelope format is invalid");
-	_cleanup_(cbor_decrefp) cbor_item_t *msg = cbor_tag_item(root);
-	if (!msg || !cbor_isa_array(msg) || cbor_array_size(msg) != 4)
+	/* libcbor 0.8 refuses one-byte tag heads 0xc6-0xd4 ("unassigned" in
+	 * its decoder), tag 18 included: decode the array after the tag byte
+	 * checked above. */
+	_cleanup_(cbor_decrefp) cbor_item_t *msg = NULL;
+	if (load_cbor(buf + 1, len - 1, &msg, err) != SIGIL_STATUS_OK)
+		return sigil__err_wrap(err, "signature envelope format is invalid");
+	if (!cbor_isa_array(msg) || cbor_array_size(msg) != 4)
 		return sigil__err(err, SIGIL_ERR_MALFORMED, "cbor: invalid COSE_Sign1_Tagged object");
 	cbor_item_t **parts = cbor_array_handle(msg);
 	cbor_item_t *prot = parts[0], *unprot = parts[1], *payload = parts[2], *sig = parts[3];

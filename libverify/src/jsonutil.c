@@ -10,6 +10,32 @@ static int is_ws(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* json-c accepts some non-JSON syntax even in strict mode (single-quoted
+ * strings, comments). RFC 8259 allows only these bytes outside strings,
+ * so one pass over the input closes that gap without a second parser. */
+static sigil_status check_outside_strings(const uint8_t *buf, size_t len, sigil_error *err)
+{
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = buf[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_string = 1;
+			continue;
+		}
+		if (!strchr("{}[],: \t\r\n0123456789+-.eEtruefalsn", c))
+			return sigil__err_at(err, SIGIL_ERR_MALFORMED, i,
+				"invalid JSON: unexpected character at byte %zu", i);
+	}
+	return SIGIL_STATUS_OK;
+}
+
 sigil_status sigil__json_parse(const uint8_t *buf, size_t len, json_object **out, sigil_error *err)
 {
 	if (len > (size_t)INT32_MAX)
@@ -19,6 +45,7 @@ sigil_status sigil__json_parse(const uint8_t *buf, size_t len, json_object **out
 	if (len && memchr(buf, 0, len))
 		return sigil__err_at(err, SIGIL_ERR_MALFORMED, (size_t)((const uint8_t *)memchr(buf, 0, len) - buf),
 			"invalid JSON: NUL byte in document");
+	SIGIL_TRY(check_outside_strings(buf, len, err));
 	json_tokener *tok = json_tokener_new_ex(SIGIL_MAX_JSON_DEPTH);
 	if (!tok)
 		return sigil__err_oom(err);
