@@ -4,6 +4,7 @@
  * unreadable layout). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,15 @@ static void verify_usage(FILE *f)
 		"  --output text|json     output format (default text)\n");
 }
 
-__attribute__((format(printf, 1, 0)))
-static int unusable(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2)))
+static int unusable(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "sigil verify: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
+	va_end(ap);
 	return EXIT_UNUSABLE;
 }
 

@@ -40,6 +40,10 @@
 #define SIGIL_MAX_HEADER_SIZE (64u * 1024u)
 /* RFC 3161 timestamp token. */
 #define SIGIL_MAX_TIMESTAMP_SIZE (64u * 1024u)
+/* SignerInfos tried per timestamp token (notary-verification.md §5.3 step 6
+ * tries each in turn; real tokens have one): keeps a hostile token from
+ * asking for dozens of chain builds. */
+#define SIGIL_MAX_TIMESTAMP_SIGNERS 4
 /* One DER certificate. */
 #define SIGIL_MAX_CERT_SIZE (64u * 1024u)
 /* Signatures examined per artifact (upper bound for --max-signatures). */

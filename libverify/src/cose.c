@@ -117,7 +117,7 @@ static sigil_status walk_item(walker *w, unsigned depth)
 			SIGIL_MAX_CBOR_TOTAL_ITEMS);
 	size_t start = w->pos;
 	uint8_t major, ai;
-	uint64_t val;
+	uint64_t val = 0;
 	SIGIL_TRY(walk_head(w, &major, &ai, &val));
 	bool indefinite = ai == 31;
 	switch (major) {
@@ -201,6 +201,7 @@ static void header_free(header *h)
 {
 	free(h->labels);
 	free(h->values);
+	*h = (header){ 0 };
 }
 
 static sigil_status decode_label(cbor_item_t *k, label *out, sigil_error *err)

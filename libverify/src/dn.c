@@ -396,7 +396,17 @@ sigil_status sigil__dn_from_name(const X509_NAME *name, sigil__dn *out, sigil_er
 				return sigil__err(err, SIGIL_ERR_POLICY,
 					DN_CERT_PREFIX "\"%s attribute value contains \\\"=#\\\"\"", type);
 			}
-		char *value = strndup((const char *)utf8, (size_t)ulen);
+		/* pkix.Name.String() escapes a space only as the first or last
+		 * character, and go-ldap then trims other white space at both
+		 * ends (strings.TrimSpace before unescaping). */
+		size_t vs = 0, ve = (size_t)ulen;
+		if (ve > 0 && utf8[0] != ' ')
+			while (vs < ve && dn_is_space(utf8[vs]))
+				vs++;
+		if (ve > vs && utf8[ve - 1] != ' ')
+			while (ve > vs && dn_is_space(utf8[ve - 1]))
+				ve--;
+		char *value = strndup((const char *)utf8 + vs, ve - vs);
 		OPENSSL_free(utf8);
 		char *tcopy = strdup(type);
 		if (!value || !tcopy) {

@@ -250,8 +250,11 @@ static void index_freep(sigil__index **p) { sigil__index_free(*p); }
 sigil_status sigil__index_parse(const uint8_t *buf, size_t len, sigil__index **out,
 	sigil_error *err)
 {
-	if (len > SIGIL_MAX_LAYOUT_INDEX_SIZE && len > SIGIL_MAX_MANIFEST_SIZE)
-		return sigil__err(err, SIGIL_ERR_LIMIT, "image index: too large");
+	/* an index is either the layout's index.json or a manifest-sized blob */
+	size_t max = SIGIL_MAX_LAYOUT_INDEX_SIZE > SIGIL_MAX_MANIFEST_SIZE ?
+		SIGIL_MAX_LAYOUT_INDEX_SIZE : SIGIL_MAX_MANIFEST_SIZE;
+	if (len > max)
+		return sigil__err(err, SIGIL_ERR_LIMIT, "image index: larger than %zu bytes", max);
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	SIGIL_TRY(sigil__json_parse_object(buf, len, "image index", &root, err));
 	_cleanup_(index_freep) sigil__index *idx = calloc(1, sizeof *idx);

@@ -1044,6 +1044,20 @@ static const char *errstr(int e, char *buf, size_t size)
 	return strerror_r(e, buf, size);
 }
 
+static int err_not_regular(sigil_error *err)
+{
+	sigil__err(err, SIGIL_ERR_POLICY, "trust policy is not a regular file (symlinks are not "
+		"supported). To create a trust policy, see: " POLICY_LINK);
+	return -1;
+}
+
+static int err_access(sigil_error *err, const char *path)
+{
+	sigil__err(err, SIGIL_ERR_IO, "unable to read trust policy due to file permissions, please "
+		"verify the permissions of %s", path);
+	return -1;
+}
+
 /* Opens a candidate policy file. Returns 1 when it does not exist, 0 with
  * the contents in *data and *len, -1 on error (err set). §3.3 "Loading". */
 static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil_error *err)
@@ -1054,17 +1068,17 @@ static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil
 		if (errno == ENOENT)
 			return 1;
 		if (errno == EACCES)
-			goto eacces;
+			return err_access(err, path);
 		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 	}
 	if (!S_ISREG(st.st_mode))
-		goto notreg;
+		return err_not_regular(err);
 	_cleanup_(closep) int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == EACCES)
-			goto eacces;
+			return err_access(err, path);
 		if (errno == ELOOP)
-			goto notreg;
+			return err_not_regular(err);
 		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 	}
 	struct stat fst;
@@ -1072,7 +1086,7 @@ static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil
 		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
 	/* swapped between lstat and open */
 	if (!S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
-		goto notreg;
+		return err_not_regular(err);
 	if (fst.st_size < 0 || (uint64_t)fst.st_size > SIGIL_MAX_POLICY_SIZE)
 		return sigil__err(err, SIGIL_ERR_LIMIT, "trust policy %s is larger than %u bytes", path,
 			(unsigned)SIGIL_MAX_POLICY_SIZE), -1;
@@ -1112,14 +1126,6 @@ static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil
 	*data = TAKE_PTR(buf);
 	*len = n;
 	return 0;
-notreg:
-	sigil__err(err, SIGIL_ERR_POLICY, "trust policy is not a regular file (symlinks are not "
-		"supported). To create a trust policy, see: " POLICY_LINK);
-	return -1;
-eacces:
-	sigil__err(err, SIGIL_ERR_IO, "unable to read trust policy due to file permissions, please "
-		"verify the permissions of %s", path);
-	return -1;
 }
 
 static char *join_path(const char *dir, const char *file)

@@ -243,7 +243,7 @@ SIGIL_EXPORT sigil_status sigil_result_to_json(const sigil_result *r, char **out
 	if (rc != 0)
 		return sigil__err_oom(err);
 	const char *text = json_object_to_json_string_ext(root,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *copy = text ? strdup(text) : NULL;
 	if (!copy)
 		return sigil__err_oom(err);

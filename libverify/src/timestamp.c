@@ -38,11 +38,6 @@
 	"failed to verify signed token: "
 #define CMS_FAIL "cms verification failure: "
 
-/* SignerInfos tried per token (§5.3 step 6 tries each in turn). A real
- * token has one; the bound keeps a hostile 64 KiB token from asking for
- * hundreds of chain builds. */
-#define TS_MAX_SIGNER_INFOS 4
-
 /* ------------------------------------------------------------------ */
 /* ASN.1 types OpenSSL keeps opaque: SigningCertificateV2 (RFC 5035 §3). */
 
@@ -280,10 +275,10 @@ static sigil_status ts_decode(const uint8_t *token, size_t len, ts_token *out, s
 		return sigil__err(err, SIGIL_ERR_LIMIT,
 			PARSE_PREFIX "the token embeds %d certificates, more than the limit of %d",
 			sk_X509_num(sd->cert), SIGIL_MAX_CHAIN_LENGTH);
-	if (sk_PKCS7_SIGNER_INFO_num(sd->signer_info) > TS_MAX_SIGNER_INFOS)
+	if (sk_PKCS7_SIGNER_INFO_num(sd->signer_info) > SIGIL_MAX_TIMESTAMP_SIGNERS)
 		return sigil__err(err, SIGIL_ERR_LIMIT,
 			PARSE_PREFIX "the token has %d signer infos, more than the limit of %d",
-			sk_PKCS7_SIGNER_INFO_num(sd->signer_info), TS_MAX_SIGNER_INFOS);
+			sk_PKCS7_SIGNER_INFO_num(sd->signer_info), SIGIL_MAX_TIMESTAMP_SIGNERS);
 	/* eContentType = id-ct-TSTInfo (1.2.840.113549.1.9.16.1.4) */
 	PKCS7 *inner = sd->contents;
 	if (!inner || !inner->type)

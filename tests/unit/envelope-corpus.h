@@ -4,6 +4,7 @@
 #ifndef SIGIL_TESTS_ENVELOPE_CORPUS_H
 #define SIGIL_TESTS_ENVELOPE_CORPUS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static inline const char *corpus_str(json_object *o, const char *key)
  * <case_dir>/layout/index.json, in index order. */
 static inline size_t corpus_envelopes(const char *case_dir, corpus_envelope *out, size_t max)
 {
-	char path[4096];
+	char path[10000];
 	snprintf(path, sizeof path, "%s/layout/index.json", case_dir);
 	json_object *index = corpus_read_json(path);
 	json_object *mans = NULL;

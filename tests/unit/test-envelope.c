@@ -144,7 +144,7 @@ static void walk_corpus(const char *corpus, int *n_envelopes)
 	closedir(d);
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
-		char cdir[4096], path[4200];
+		char cdir[8192], path[8400];
 		snprintf(cdir, sizeof cdir, "%s/%s", dir, names[i]);
 		snprintf(path, sizeof path, "%s/expected.json", cdir);
 		json_object *exp = corpus_read_json(path);
