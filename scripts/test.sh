@@ -10,7 +10,7 @@ ROOT=$(pwd)
 
 bash scripts/deps.sh || exit 2
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export MESON_TESTTHREADS=${MESON_TESTTHREADS:-$(nproc)}
 
@@ -38,7 +38,7 @@ fi
 
 echo "== tests (sanitizer build)"
 meson test -C build/sanitize --print-errorlogs --no-rebuild \
-  --suite unit --suite fuzz-regress --suite conformance --suite adversarial --suite install \
+  --suite unit --suite fuzz-regress --suite conformance --suite adversarial \
   || true
 echo "== tests (release build)"
 meson test -C build/release --print-errorlogs --no-rebuild --suite install --suite unit || true
@@ -57,7 +57,7 @@ for path in sys.argv[1:]:
         continue
     for line in lines:
         t = json.loads(line)
-        name = f"{build}:{'+'.join(t.get('suite', []))}/{t['name']}"
+        name = f"{build}: {t['name']}"
         r = t["result"]
         if r in ("OK", "EXPECTEDFAIL"):
             passed += 1
