@@ -31,6 +31,6 @@ run() { # title, case
   echo "(exit status $rc)"
 }
 
-run "An image signed by a trusted identity: allowed" "$(ls $CASES | grep -m1 -- '-jws-ec-p256-valid$')"
-run "An unsigned image: blocked" "$(ls $CASES | grep -m1 -- '-unsigned$')"
-run "An image signed by an untrusted CA: blocked" "$(ls $CASES | grep -m1 -- '-untrusted-root$')"
+run "An image signed by a trusted identity: allowed" "$(ls $CASES | grep -m1 -E '^[0-9]+-jws-ec-p256-valid$')"
+run "An unsigned image: blocked" "$(ls $CASES | grep -m1 -E '^[0-9]+-unsigned$')"
+run "An image signed by an untrusted CA: blocked" "$(ls $CASES | grep -m1 -E '^[0-9]+-untrusted-root$')"

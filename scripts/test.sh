@@ -62,13 +62,14 @@ for path in sys.argv[1:]:
         if r in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif r == "SKIP":
-            skipped.append(name)
+            why = (t.get("stdout") or "").strip().splitlines()
+            skipped.append(name + (": " + why[0] if why else ""))
         else:
             failed += 1
             failures.append(f"{name} ({r})")
 print()
 if skipped:
-    print(f"SKIPPED ({len(skipped)}), each says why in its log:")
+    print(f"SKIPPED ({len(skipped)}):")
     for s in skipped:
         print("  SKIPPED " + s)
 for f in failures:

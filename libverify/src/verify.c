@@ -633,8 +633,34 @@ static sigil_status validate_options(const sigil_verify_options *o, sigil_error 
 	return SIGIL_STATUS_OK;
 }
 
+/* What an operator can do about a failed check (the reason's last part). */
+static const char *remedy(sigil_check k)
+{
+	switch (k) {
+	case SIGIL_CHECK_INTEGRITY:
+		return "the signature is malformed, tampered with or not for this artifact: re-sign the artifact";
+	case SIGIL_CHECK_AUTHENTICITY:
+		return "add the signer's root CA to a trust store the trust policy statement lists, or sign with a trusted key";
+	case SIGIL_CHECK_TRUSTED_IDENTITY:
+		return "add the signer's certificate subject to the statement's trustedIdentities, or sign with a trusted identity";
+	case SIGIL_CHECK_EXPIRY:
+		return "re-sign the artifact";
+	case SIGIL_CHECK_AUTHENTIC_TIMESTAMP:
+		return "re-sign with a currently valid certificate, or timestamp the signature with a TSA the policy trusts";
+	case SIGIL_CHECK_REVOCATION:
+		return "re-sign with a certificate that is not revoked";
+	case SIGIL_CHECK_PLUGIN:
+		return "sign without a verification plugin, or verify this artifact with notation";
+	case SIGIL_CHECK_USER_METADATA:
+		return "sign the artifact with the required metadata";
+	case SIGIL_CHECK__COUNT:
+		break;
+	}
+	return "re-sign the artifact";
+}
+
 /* A one-line summary of why the signatures failed: the first signature's
- * failed check and its message. */
+ * failed check, its message, and what to do about it. */
 static sigil_status summarize_failure(sigil_result *r, const char *ref, sigil_error *err)
 {
 	const sigil_signature_result *sr = &r->sigs[0];
@@ -645,8 +671,8 @@ static sigil_status summarize_failure(sigil_result *r, const char *ref, sigil_er
 		snprintf(more, sizeof more, " (and %zu more signature%s failed)", r->count - 1,
 			r->count > 2 ? "s" : "");
 	return fail_result(r, SIGIL_FAILURE_SIGNATURES, err,
-		"signature verification failed for %s: %s check failed on signature %s: %s%s", ref,
-		k < SIGIL_CHECK__COUNT ? sigil_check_name(k) : "a", sr->digest, msg, more);
+		"signature verification failed for %s: %s check failed on signature %s: %s%s (to fix: %s)",
+		ref, k < SIGIL_CHECK__COUNT ? sigil_check_name(k) : "a", sr->digest, msg, more, remedy(k));
 }
 
 SIGIL_EXPORT sigil_status sigil_verify(sigil_verifier *v, sigil_source *src,
@@ -703,8 +729,9 @@ SIGIL_EXPORT sigil_status sigil_verify(sigil_verifier *v, sigil_source *src,
 	if (nsigs == 0) {
 		/* §4.2 step 5: even at audit level (§8 row 17) */
 		st = fail_result(r, SIGIL_FAILURE_NO_SIGNATURE, err,
-			"no signature is associated with \"%s\", make sure the artifact was signed successfully",
-			ref);
+			"no signature is associated with \"%s\", make sure the artifact was signed successfully "
+			"(to fix: sign it, e.g. notation sign, or add its repository to a trust policy "
+			"statement with level \"skip\")", ref);
 		free(sigs);
 		goto done;
 	}
