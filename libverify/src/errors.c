@@ -22,6 +22,7 @@ SIGIL_EXPORT const char *sigil_category_name(sigil_category category)
 	return "unknown";
 }
 
+__attribute__((format(printf, 2, 0)))
 static void set_message(sigil_error *err, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
