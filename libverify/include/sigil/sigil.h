@@ -6,6 +6,8 @@
 #include <sigil/policy.h>
 #include <sigil/source.h>
 #include <sigil/verify.h>
+#include <sigil/reference.h>
+#include <sigil/registry.h>
 
 #ifdef __cplusplus
 extern "C" {
