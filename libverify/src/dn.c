@@ -351,18 +351,24 @@ sigil_status sigil__dn_from_name(const X509_NAME *name, sigil__dn *out, sigil_er
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigil__dn_from_name: NULL argument");
 	_cleanup_(dn_clearp) sigil__dn dn = { .count = 0 };
 	int n = X509_NAME_entry_count(name);
-	int prev_set = -1;
+	/* Go parses the subject into pkix.Name's fields, whatever the RDN
+	 * grouping (a multi-valued RDN of distinct known types prints as
+	 * separate RDNs), and String() renders the fields: a type listed
+	 * twice prints as one multi-valued RDN, except CommonName and
+	 * SerialNumber, single strings that keep their last value. */
 	for (int i = 0; i < n; i++) {
 		const X509_NAME_ENTRY *ne = X509_NAME_get_entry(name, i);
 		if (!ne)
 			return sigil__err(err, SIGIL_ERR_INTERNAL, DN_CERT_PREFIX "\"unreadable entry\"");
-		int set = X509_NAME_ENTRY_set(ne);
-		if (set == prev_set)
-			return sigil__err(err, SIGIL_ERR_POLICY,
-				DN_CERT_PREFIX "\"subject has multi-valued RDN attributes\"");
-		prev_set = set;
 		const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(ne);
 		int nid = OBJ_obj2nid(obj);
+		if (nid == NID_commonName || nid == NID_serialNumber) {
+			bool later = false;
+			for (int j = i + 1; j < n && !later; j++)
+				later = OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, j))) == nid;
+			if (later)
+				continue;
+		}
 		const char *type = dn_known_type(nid);
 		if (!type) {
 			char oid[80];

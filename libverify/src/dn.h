@@ -29,8 +29,9 @@ SIGIL_MUST_CHECK sigil_status sigil__dn_parse(const char *s, size_t len, sigil__
 
 /* sigil__dn_from_name - a certificate subject as notation sees it (Go's
  * pkix.Name.String() re-parsed): known types C, ST, L, STREET, POSTALCODE,
- * O, OU, CN, SERIALNUMBER; a repeated known type or any other attribute type
- * makes it fail, as does a missing C/ST/O. */
+ * O, OU, CN, SERIALNUMBER; a repeated known type (CN and SERIALNUMBER
+ * excepted: the last value wins) or any other attribute type makes it fail,
+ * as does a missing C/ST/O. RDN grouping does not matter. */
 SIGIL_MUST_CHECK sigil_status sigil__dn_from_name(const X509_NAME *name, sigil__dn *out,
 	sigil_error *err);
 

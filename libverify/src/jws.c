@@ -145,9 +145,14 @@ static sigil_status parse_unprotected(json_object *hdr, json_object *prot, sigil
 		}
 	}
 
-	const char *agent = NULL;
-	SIGIL_TRY(get_str(hdr, SIGIL_HDR_SIGNING_AGENT, &agent, NULL, err));
-	if (agent && !(env->signing_agent = strdup(agent)))
+	/* §1.4: the signing agent is opaque, "the verifier must neither
+	 * validate it nor fail on it": a value that is not a NUL-free string
+	 * is ignored, as the COSE half does. */
+	json_object *agent = NULL;
+	if (json_object_object_get_ex(hdr, SIGIL_HDR_SIGNING_AGENT, &agent) &&
+	    json_object_is_type(agent, json_type_string) &&
+	    strlen(json_object_get_string(agent)) == (size_t)json_object_get_string_len(agent) &&
+	    !(env->signing_agent = strdup(json_object_get_string(agent))))
 		return sigil__err_oom(err);
 	return SIGIL_STATUS_OK;
 }

@@ -55,7 +55,9 @@ sigil_status sigil__time_parse_rfc3339(const char *s, size_t len, int64_t *out, 
 		size_t start = ++i;
 		while (i < len && s[i] >= '0' && s[i] <= '9')
 			i++;
-		if (i == start || i - start > 9)
+		/* RFC 3339 §5.6: time-secfrac = "." 1*DIGIT, unbounded (Go
+		 * accepts any count too); the fraction is truncated away */
+		if (i == start)
 			return sigil__err(err, SIGIL_ERR_MALFORMED, "invalid fractional seconds in \"%.*s\"",
 				(int)(len > 64 ? 64 : len), s);
 	}

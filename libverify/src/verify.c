@@ -25,7 +25,8 @@
 typedef struct loaded_store {
 	sigil__store_type type;
 	char *name;
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) *certs;  /* NULL when loading failed */
+	char *error;            /* why loading failed, or NULL */
 } loaded_store;
 
 struct sigil_verifier {
@@ -65,10 +66,11 @@ SIGIL_EXPORT sigil_status sigil_verifier_new(sigil_verifier **out, const char *c
 		sigil_verifier_free(v);
 		return SIGIL_STATUS_ERROR;
 	}
-	/* Load every store any statement references, so that a bad reference
-	 * is a configuration error found now, with every problem named, not a
-	 * surprise at pull time. */
-	char problems[SIGIL_ERROR_MESSAGE_MAX] = "";
+	/* Load every store any statement references, once. A store that does
+	 * not load is not fatal here: as in notation (§4.4.2 step 2), it fails
+	 * the authenticity check (or, for a tsa store, the timestamp check) of
+	 * the signatures that need it, enforced or logged per level. It is also
+	 * listed as a warning so that operators see it at load time. */
 	for (size_t s = 0; s < v->policy->count; s++) {
 		const sigil_policy_statement *st = &v->policy->statements[s];
 		for (size_t i = 0; i < st->store_count; i++) {
@@ -77,18 +79,23 @@ SIGIL_EXPORT sigil_status sigil_verifier_new(sigil_verifier **out, const char *c
 				continue;
 			STACK_OF(X509) *certs = NULL;
 			sigil_error lerr = SIGIL_ERROR_INIT;
+			char *error = NULL;
 			if (sigil__truststore_load(config_dir, ref->type, ref->name, &certs,
 				&v->warnings, &lerr) != SIGIL_STATUS_OK) {
-				char msg[SIGIL_ERROR_MESSAGE_MAX];
-				snprintf(msg, sizeof msg, "trust policy statement \"%s\": %s", st->name,
-					lerr.message);
-				add_problem(problems, sizeof problems, msg);
-				continue;
+				error = strdup(lerr.message);
+				if (!error || sigil__strlist_addf(&v->warnings, err,
+					"trust store \"%s\" of type \"%s\" cannot be used: %s", ref->name,
+					sigil__store_type_name(ref->type), lerr.message) != SIGIL_STATUS_OK) {
+					free(error);
+					sigil_verifier_free(v);
+					return sigil__err_oom(err);
+				}
 			}
 			loaded_store *n = realloc(v->stores, (v->store_count + 1) * sizeof *n);
 			char *name = strdup(ref->name);
 			if (!n || !name) {
 				free(name);
+				free(error);
 				if (n)
 					v->stores = n;
 				sk_X509_pop_free(certs, X509_free);
@@ -96,12 +103,8 @@ SIGIL_EXPORT sigil_status sigil_verifier_new(sigil_verifier **out, const char *c
 				return sigil__err_oom(err);
 			}
 			v->stores = n;
-			v->stores[v->store_count++] = (loaded_store){ ref->type, name, certs };
+			v->stores[v->store_count++] = (loaded_store){ ref->type, name, certs, error };
 		}
-	}
-	if (problems[0]) {
-		sigil_verifier_free(v);
-		return sigil__err(err, SIGIL_ERR_POLICY, "invalid trust store configuration: %s", problems);
 	}
 	*out = v;
 	return SIGIL_STATUS_OK;
@@ -114,6 +117,7 @@ SIGIL_EXPORT void sigil_verifier_free(sigil_verifier *v)
 	sigil_policy_free(v->policy);
 	for (size_t i = 0; i < v->store_count; i++) {
 		free(v->stores[i].name);
+		free(v->stores[i].error);
 		sk_X509_pop_free(v->stores[i].certs, X509_free);
 	}
 	free(v->stores);
@@ -201,14 +205,19 @@ static int check_authenticity(sig_ctx *c, const sigil__envelope *env, sigil_erro
 		const loaded_store *ls = find_store(c->v, ref->type, ref->name);
 		if (!ls)
 			continue;
+		if (ls->error)
+			return fail_check(c, SIGIL_CHECK_AUTHENTICITY, SIGIL_ERR_POLICY, err,
+				"error while loading the trust store: %s", ls->error);
 		trusted += (size_t)sk_X509_num(ls->certs);
 		for (int t = 0; t < sk_X509_num(ls->certs) && !found; t++)
 			for (int e = 0; e < sk_X509_num(env->chain) && !found; e++)
 				if (X509_cmp(sk_X509_value(ls->certs, t), sk_X509_value(env->chain, e)) == 0)
 					found = 1;
 	}
+	/* the chain cannot be authenticated: an authenticity failure like an
+	 * untrusted chain, not a broken configuration */
 	if (trusted == 0)
-		return fail_check(c, SIGIL_CHECK_AUTHENTICITY, SIGIL_ERR_POLICY, err,
+		return fail_check(c, SIGIL_CHECK_AUTHENTICITY, SIGIL_ERR_CRYPTO, err,
 			"no trusted certificates are found to verify authenticity: the trust policy "
 			"statement \"%s\" lists no %s trust store", c->st->name, sigil__store_type_name(want));
 	if (!found)
@@ -412,6 +421,9 @@ static int check_authentic_timestamp(sig_ctx *c, const sigil__envelope *env, sig
 		if (ref->type != SIGIL_STORE_TSA)
 			continue;
 		const loaded_store *ls = find_store(c->v, ref->type, ref->name);
+		if (ls && ls->error)
+			return fail_check(c, K, SIGIL_ERR_POLICY, err,
+				"failed to load tsa trust store with error: %s", ls->error);
 		for (int k = 0; ls && k < sk_X509_num(ls->certs); k++) {
 			X509 *cert = sk_X509_value(ls->certs, k);
 			if (!X509_up_ref(cert) || !sk_X509_push(roots, cert)) {

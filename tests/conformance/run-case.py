@@ -51,7 +51,15 @@ def sigil_failing_check(exit_code, out):
         return failure
     if failure == "signatures":
         sigs = out.get("signatures", [])
-        return sigs[0].get("failedCheck", "") if sigs else ""
+        if not sigs:
+            return ""
+        check = sigs[0].get("failedCheck", "")
+        # a trust store that cannot be loaded fails authenticity with a
+        # policy-category error: the corpus calls that a policy failure
+        for c in sigs[0].get("checks", []):
+            if c.get("check") == check == "authenticity" and c.get("category") == "policy":
+                return "policy"
+        return check
     return failure
 
 

@@ -366,8 +366,30 @@ static void test_from_name(void)
 	/* a repeated known type (Go: multi-valued RDN) */
 	EXPECT_NAME_ERR(NAME("C", "US", "ST", "WA", "O", "x", "OU", "a", "OU", "b"),
 		"more than one OU attribute");
-	/* a multi-valued RDN in the certificate */
-	EXPECT_NAME_ERR(NAME("C", "US", "ST", "WA", "O", "x", "+CN", "y"), "multi-valued RDN");
+	/* a multi-valued RDN of distinct known types in the certificate: Go
+	 * parses it into pkix.Name's fields and String() prints each type as
+	 * its own RDN, so notation matches it like any other subject (§3.5
+	 * "Go renders it as a string (pkix.Name.String())") */
+	nm = NAME("C", "US", "ST", "WA", "O", "x", "+CN", "y");
+	CHECK(sigil__dn_from_name(nm, &dn, &err) == SIGIL_STATUS_OK);
+	CHECK_STREQ(get(&dn, "O"), "x");
+	CHECK_STREQ(get(&dn, "CN"), "y");
+	sigil__dn_clear(&dn);
+	X509_NAME_free(nm);
+	/* CommonName and SerialNumber are single strings in pkix.Name: a
+	 * repeated one keeps its last value (and only that one is rendered,
+	 * so an earlier "=#" does not matter) */
+	nm = NAME("C", "US", "ST", "WA", "O", "x", "CN", "a=#b", "CN", "last", "serialNumber", "1",
+		"serialNumber", "2");
+	CHECK(sigil__dn_from_name(nm, &dn, &err) == SIGIL_STATUS_OK);
+	CHECK_STREQ(get(&dn, "CN"), "last");
+	CHECK_STREQ(get(&dn, "SERIALNUMBER"), "2");
+	CHECK_INTEQ(dn.count, 5);
+	sigil__dn_clear(&dn);
+	X509_NAME_free(nm);
+	/* a repeated known type inside one multi-valued RDN is still one
+	 * multi-valued RDN for Go */
+	EXPECT_NAME_ERR(NAME("C", "US", "ST", "WA", "O", "x", "+O", "y"), "more than one O attribute");
 	/* mandatory attributes */
 	EXPECT_NAME_ERR(NAME("C", "US", "O", "x", "CN", "y"), "no mandatory RDN attribute for \\\"ST\\\"");
 	EXPECT_NAME_ERR(NAME("C", "US", "ST", "WA"), "no mandatory RDN attribute for \\\"O\\\"");

@@ -22,6 +22,10 @@ static void test_rfc3339(void)
 	CHECK_INTEQ(t("2024-02-29T00:00:00Z", &c), 1709164800);
 	CHECK_INTEQ(c, SIGIL_ERR_NONE);
 	CHECK_INTEQ(t("0001-01-01T00:00:00Z", &c), -62135596800LL);
+	/* RFC 3339 §5.6 time-secfrac = "." 1*DIGIT: any number of digits (Go
+	 * accepts them too, notary-verification.md §1.6 "RFC 3339 times") */
+	CHECK_INTEQ(t("2026-11-24T22:02:02.1234567890123Z", &c), 1795557722);
+	CHECK_INTEQ(c, SIGIL_ERR_NONE);
 }
 
 static void test_rfc3339_rejects(void)

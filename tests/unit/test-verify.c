@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sigil/sigil.h>
 #include "check.h"
 
@@ -248,25 +249,79 @@ static void test_unknown_artifact_is_retrieval_failure(void)
 	sigil_result_free(r.result);
 }
 
-static void test_bad_configuration_is_an_error(void)
+static void test_bad_trust_store_fails_authenticity(void)
 {
+	/* a policy naming a trust store that does not exist: the configuration
+	 * loads (with a warning) and authenticity fails, as in notation */
 	sigil_verifier *v = NULL;
 	sigil_error e = SIGIL_ERROR_INIT;
-	/* a policy naming a trust store that does not exist */
-	CHECK(sigil_verifier_new(&v, case_dir("policy-missing-truststore"), &e) == SIGIL_STATUS_ERROR);
-	CHECK(e.category == SIGIL_ERR_POLICY);
-	CHECK_CONTAINS(e.message, "does not exist");
-	CHECK(v == NULL);
+	CHECK(sigil_verifier_new(&v, case_dir("policy-missing-truststore"), &e) == SIGIL_STATUS_OK);
+	CHECK(v && sigil_verifier_warning_count(v) >= 1);
+	CHECK_CONTAINS(v ? sigil_verifier_warning_get(v, 0) : NULL, "does not exist");
+	sigil_verifier_free(v);
+	sigil_verify_options o = SIGIL_VERIFY_OPTIONS_INIT;
+	run r = verify_case("policy-missing-truststore", &o);
+	const sigil_signature_result *s = sig0(&r);
+	CHECK(s && sigil_signature_result_failed_check(s) == SIGIL_CHECK_AUTHENTICITY);
+	CHECK(s && sigil_signature_result_category(s, SIGIL_CHECK_AUTHENTICITY) == SIGIL_ERR_POLICY);
+	CHECK_CONTAINS(s ? sigil_signature_result_message(s, SIGIL_CHECK_AUTHENTICITY) : NULL,
+		"error while loading the trust store");
+	sigil_result_free(r.result);
 	/* a trust store holding a non-CA leaf */
-	sigil_error e2 = SIGIL_ERROR_INIT;
-	CHECK(sigil_verifier_new(&v, case_dir("trust-leaf-only"), &e2) == SIGIL_STATUS_ERROR);
-	CHECK(e2.category == SIGIL_ERR_POLICY);
-	CHECK_CONTAINS(e2.message, "not a CA certificate or self-signed");
-	/* no configuration at all */
+	sigil_verify_options o2 = SIGIL_VERIFY_OPTIONS_INIT;
+	r = verify_case("trust-leaf-only", &o2);
+	s = sig0(&r);
+	CHECK(s && sigil_signature_result_failed_check(s) == SIGIL_CHECK_AUTHENTICITY);
+	CHECK_CONTAINS(s ? sigil_signature_result_message(s, SIGIL_CHECK_AUTHENTICITY) : NULL,
+		"not a CA certificate or self-signed");
+	sigil_result_free(r.result);
+	/* no configuration at all is an error */
 	sigil_error e3 = SIGIL_ERROR_INIT;
 	CHECK(sigil_verifier_new(&v, "/nonexistent-sigil-config", &e3) == SIGIL_STATUS_ERROR);
 	CHECK(e3.category == SIGIL_ERR_POLICY || e3.category == SIGIL_ERR_IO);
 	CHECK_CONTAINS(e3.message, "trust policy is not present");
+}
+
+static void test_missing_store_at_audit_is_logged(void)
+{
+	/* notation logs an authenticity failure under audit, whatever caused
+	 * it, a trust store that cannot be loaded included (§4.1, §4.4.2) */
+	char dir[] = "/tmp/sigil-test-verify-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	const char *valid = case_dir("jws-rsa2048-valid");
+	char ref[512], digest[256], path[1200], layout[1200];
+	read_line(valid, "reference", ref, sizeof ref);
+	read_line(valid, "digest", digest, sizeof digest);
+	*strrchr(ref, '@') = 0;
+	snprintf(path, sizeof path, "%s/trustpolicy.json", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"%s\"],"
+		"\"signatureVerification\":{\"level\":\"audit\"},\"trustStores\":[\"ca:absent\"],"
+		"\"trustedIdentities\":[\"*\"]}]}", ref);
+	fclose(f);
+	sigil_verifier *v = NULL;
+	sigil_source *src = NULL;
+	sigil_result *res = NULL;
+	sigil_error e = SIGIL_ERROR_INIT;
+	snprintf(layout, sizeof layout, "%s/layout", valid);
+	CHECK(sigil_verifier_new(&v, dir, &e) == SIGIL_STATUS_OK);
+	CHECK(sigil_source_oci_layout_open(&src, layout, &e) == SIGIL_STATUS_OK);
+	sigil_verify_options o = SIGIL_VERIFY_OPTIONS_INIT;
+	o.scope = ref;
+	o.digest = digest;
+	CHECK(v && src && sigil_verify(v, src, &o, &res, &e) == SIGIL_STATUS_OK);
+	CHECK(res && sigil_result_verdict(res) == SIGIL_VERDICT_PASS);
+	const sigil_signature_result *s = res ? sigil_result_signature_get(res, 0) : NULL;
+	CHECK(s && sigil_signature_result_outcome(s, SIGIL_CHECK_AUTHENTICITY) == SIGIL_OUTCOME_FAIL);
+	CHECK(s && sigil_signature_result_action(s, SIGIL_CHECK_AUTHENTICITY) == SIGIL_ACTION_LOG);
+	sigil_result_free(res);
+	sigil_source_free(src);
+	sigil_verifier_free(v);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -281,6 +336,7 @@ int main(void)
 	RUN(test_skip_level_needs_no_signature);
 	RUN(test_invalid_requests);
 	RUN(test_unknown_artifact_is_retrieval_failure);
-	RUN(test_bad_configuration_is_an_error);
+	RUN(test_bad_trust_store_fails_authenticity);
+	RUN(test_missing_store_at_audit_is_logged);
 	return check_summary();
 }

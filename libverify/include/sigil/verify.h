@@ -20,9 +20,11 @@ typedef struct sigil_signature_result sigil_signature_result;
 
 /* sigil_verifier_new - load the trust policy and every trust store it
  * references from config_dir (notation's layout: trustpolicy[.oci].json and
- * truststore/x509/{ca,signingAuthority,tsa}/<name>/). Any problem in the
- * policy or a referenced store fails here with SIGIL_ERR_POLICY, so an
- * invalid configuration is never used. *out is owned by the caller. */
+ * truststore/x509/{ca,signingAuthority,tsa}/<name>/). An invalid policy
+ * fails here (SIGIL_ERR_POLICY, naming every problem). A referenced store
+ * that cannot be loaded does not: as in notation it fails the checks that
+ * need it (authenticity, or the timestamp for a tsa store), and it is
+ * listed among the warnings. *out is owned by the caller. */
 SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_verifier_new(
 	sigil_verifier **out, const char *config_dir, sigil_error *err);
 
@@ -32,7 +34,8 @@ SIGIL_EXPORT void sigil_verifier_free(sigil_verifier *verifier);
 SIGIL_EXPORT const sigil_policy *sigil_verifier_policy(const sigil_verifier *verifier);
 
 /* sigil_verifier_warning_count / _get - notes gathered while loading the
- * configuration (ignored trust store subdirectories, ...). Borrowed. */
+ * configuration (trust stores that cannot be used, ignored trust store
+ * subdirectories, ...). Borrowed. */
 SIGIL_EXPORT size_t sigil_verifier_warning_count(const sigil_verifier *verifier);
 SIGIL_EXPORT const char *sigil_verifier_warning_get(const sigil_verifier *verifier, size_t i);
 
