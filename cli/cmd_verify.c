@@ -8,19 +8,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sigil/sigil.h>
 #include "commands.h"
 
 #define DEFAULT_CONFIG_DIR "/etc/sigil"
+#define DEFAULT_HOSTS_DIR "/etc/containerd/certs.d"
 
 static void verify_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sigil verify --oci-layout --scope REGISTRY/REPO [options] LAYOUT_DIR@sha256:DIGEST\n"
+		"usage: sigil verify [options] REGISTRY/REPO@sha256:DIGEST | REGISTRY/REPO:TAG\n"
+		"       sigil verify --oci-layout --scope REGISTRY/REPO [options] LAYOUT_DIR@sha256:DIGEST\n"
 		"\n"
 		"options:\n"
 		"  --oci-layout           the artifact is in an OCI image layout directory\n"
-		"  --scope REGISTRY/REPO  the repository the trust policy is matched against\n"
+		"  --scope REGISTRY/REPO  with --oci-layout: the repository the trust policy is matched against\n"
+		"  --plain-http           talk to the registry over plain HTTP\n"
+		"  --registry-config DIR  containerd's hosts.toml directory (default " DEFAULT_HOSTS_DIR ")\n"
+		"  --docker-config FILE   docker config.json with registry credentials\n"
+		"                         (default $DOCKER_CONFIG/config.json, ~/.docker/config.json)\n"
+		"  --credential-provider-config FILE, --credential-provider-bin-dir DIR\n"
+		"                         kubelet's image credential provider plugins\n"
+		"  --timeout SECONDS      deadline for registry discovery (default 30)\n"
 		"  --config-dir DIR       trust policy and trust store (default " DEFAULT_CONFIG_DIR ");\n"
 		"                         notation's layout: trustpolicy[.oci].json, truststore/x509/...\n"
 		"  --user-metadata K=V    require this pair in the signature (repeatable)\n"
@@ -111,6 +121,12 @@ int cmd_verify(int argc, char **argv)
 		{ "user-metadata", required_argument, NULL, 'm' },
 		{ "max-signatures", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "plain-http", no_argument, NULL, 'P' },
+		{ "registry-config", required_argument, NULL, 'R' },
+		{ "docker-config", required_argument, NULL, 'D' },
+		{ "credential-provider-config", required_argument, NULL, 'K' },
+		{ "credential-provider-bin-dir", required_argument, NULL, 'B' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,7 +140,12 @@ int cmd_verify(int argc, char **argv)
 	sigil_verifier *verifier = NULL;
 	sigil_source *source = NULL;
 	sigil_result *result = NULL;
+	sigil_registry *registry = NULL;
+	sigil_reference *ref = NULL;
 	char *layout = NULL;
+	sigil_registry_options ropts = SIGIL_REGISTRY_OPTIONS_INIT;
+	const char *hosts_dir = NULL;
+	size_t timeout_s = 30;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -168,6 +189,17 @@ int cmd_verify(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'P': ropts.plain_http = 1; break;
+		case 'R': hosts_dir = optarg; break;
+		case 'D': ropts.docker_config = optarg; break;
+		case 'K': ropts.credential_provider_config = optarg; break;
+		case 'B': ropts.credential_provider_bin_dir = optarg; break;
+		case 't':
+			if (parse_size(optarg, &timeout_s) != 0 || timeout_s > 600) {
+				rc = unusable("--timeout must be a number of seconds from 1 to 600, not \"%s\"", optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			verify_usage(stdout);
 			rc = 0;
@@ -182,27 +214,53 @@ int cmd_verify(int argc, char **argv)
 		rc = unusable("%s", "expected exactly one artifact: LAYOUT_DIR@sha256:DIGEST");
 		goto out;
 	}
-	if (!oci_layout) {
-		rc = unusable("%s", "only --oci-layout verification is available in this version; "
-			"pass --oci-layout and an OCI image layout directory");
-		goto out;
-	}
-	if (!scope) {
-		rc = unusable("%s", "--scope REGISTRY/REPO is required with --oci-layout (as in notation)");
-		goto out;
-	}
-	const char *arg = argv[optind];
-	const char *at = strrchr(arg, '@');
-	if (!at || at == arg) {
-		rc = unusable("artifact \"%s\" must be LAYOUT_DIR@sha256:DIGEST", arg);
-		goto out;
-	}
-	layout = strndup(arg, (size_t)(at - arg));
-	if (!layout)
-		goto out;
-	const char *digest = at + 1;
-
 	sigil_error err = SIGIL_ERROR_INIT;
+	const char *arg = argv[optind];
+	const char *digest = NULL;
+	char resolved[SIGIL_DIGEST_MAX];
+	if (oci_layout) {
+		if (!scope) {
+			rc = unusable("%s", "--scope REGISTRY/REPO is required with --oci-layout (as in notation)");
+			goto out;
+		}
+		const char *at = strrchr(arg, '@');
+		if (!at || at == arg) {
+			rc = unusable("artifact \"%s\" must be LAYOUT_DIR@sha256:DIGEST", arg);
+			goto out;
+		}
+		layout = strndup(arg, (size_t)(at - arg));
+		if (!layout)
+			goto out;
+		digest = at + 1;
+	} else {
+		if (scope) {
+			rc = unusable("%s", "--scope is only for --oci-layout: a registry reference is matched "
+				"against the trust policy by its own repository");
+			goto out;
+		}
+		if (sigil_reference_parse(&ref, arg, 0, &err) != SIGIL_STATUS_OK) {
+			rc = unusable("invalid reference \"%s\": %s", arg, err.message);
+			goto out;
+		}
+		if (!sigil_reference_digest(ref)[0] && !sigil_reference_tag(ref)[0]) {
+			rc = unusable("reference \"%s\" is missing digest or tag", arg);
+			goto out;
+		}
+		scope = sigil_reference_repository(ref);
+		/* the default hosts.toml directory is used only if it exists, as
+		 * on a node without config_path */
+		if (hosts_dir)
+			ropts.hosts_dir = hosts_dir;
+		else if (access(DEFAULT_HOSTS_DIR, F_OK) == 0)
+			ropts.hosts_dir = DEFAULT_HOSTS_DIR;
+		if (sigil_registry_new(&registry, &ropts, &err) != SIGIL_STATUS_OK) {
+			fprintf(stderr, "sigil verify: cannot set up registry access: %s\n", err.message);
+			if (json)
+				print_error_json("registry", &err);
+			goto out;
+		}
+	}
+
 	if (sigil_verifier_new(&verifier, config_dir, &err) != SIGIL_STATUS_OK) {
 		fprintf(stderr, "sigil verify: cannot use the configuration in %s: %s\n", config_dir,
 			err.message);
@@ -211,12 +269,42 @@ int cmd_verify(int argc, char **argv)
 		rc = EXIT_UNUSABLE;
 		goto out;
 	}
-	if (sigil_source_oci_layout_open(&source, layout, &err) != SIGIL_STATUS_OK) {
-		fprintf(stderr, "sigil verify: cannot read the OCI layout %s: %s\n", layout, err.message);
-		if (json)
-			print_error_json("layout", &err);
-		rc = EXIT_UNUSABLE;
-		goto out;
+	if (oci_layout) {
+		if (sigil_source_oci_layout_open(&source, layout, &err) != SIGIL_STATUS_OK) {
+			fprintf(stderr, "sigil verify: cannot read the OCI layout %s: %s\n", layout, err.message);
+			if (json)
+				print_error_json("layout", &err);
+			rc = EXIT_UNUSABLE;
+			goto out;
+		}
+	} else {
+		int64_t deadline = sigil_registry_now_ms() + (int64_t)timeout_s * 1000;
+		digest = sigil_reference_digest(ref);
+		if (!digest[0]) {
+			/* a tag is resolved once, here, and the digest is what gets
+			 * verified (as notation does, with its warning) */
+			sigil_descriptor d;
+			if (sigil_registry_resolve_tag(registry, ref, deadline, &d, &err) != SIGIL_STATUS_OK) {
+				fprintf(stderr, "sigil verify: cannot resolve %s: %s\n", arg, err.message);
+				if (json)
+					print_error_json("resolve", &err);
+				rc = EXIT_FAILED;
+				goto out;
+			}
+			snprintf(resolved, sizeof resolved, "%s", d.digest);
+			digest = resolved;
+			fprintf(stderr, "Warning: Always verify the artifact using digest(@%s) rather than a "
+				"tag(:%s) because resolved digest may not point to the same signed artifact, as "
+				"tags are mutable.\nResolved artifact tag `%s` to digest `%s` before verification.\n",
+				digest, sigil_reference_tag(ref), sigil_reference_tag(ref), digest);
+		}
+		if (sigil_registry_source(registry, ref, deadline, &source, &err) != SIGIL_STATUS_OK) {
+			fprintf(stderr, "sigil verify: %s\n", err.message);
+			if (json)
+				print_error_json("registry", &err);
+			rc = EXIT_UNUSABLE;
+			goto out;
+		}
 	}
 	sigil_verify_options opts = SIGIL_VERIFY_OPTIONS_INIT;
 	opts.scope = scope;
@@ -249,6 +337,8 @@ out:
 	free(layout);
 	sigil_result_free(result);
 	sigil_source_free(source);
+	sigil_registry_free(registry);
+	sigil_reference_free(ref);
 	sigil_verifier_free(verifier);
 	return rc;
 }

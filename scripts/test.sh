@@ -50,7 +50,7 @@ fi
 
 echo "== tests (sanitizer build)"
 meson test -C build/sanitize --print-errorlogs --no-rebuild \
-  --suite unit --suite fuzz-regress --suite conformance --suite adversarial \
+  --suite unit --suite fuzz-regress --suite conformance --suite adversarial --suite registry \
   --suite differential \
   || true
 echo "== tests (release build)"

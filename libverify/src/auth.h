@@ -42,6 +42,10 @@ typedef struct sigil__token_cache sigil__token_cache;
 SIGIL_MUST_CHECK sigil_status sigil__token_cache_new(sigil__token_cache **out, sigil_error *err);
 void sigil__token_cache_free(sigil__token_cache *c);
 
+/* sigil__token_cache_set_skew - for tests: the cache's clock runs skew_ms
+ * ahead of sigil__now_ms, so expiry can be tested without waiting. */
+void sigil__token_cache_set_skew(sigil__token_cache *c, int64_t skew_ms);
+
 /* sigil__auth_header - the Authorization header line to retry a request
  * with after a 401 carrying `challenges`, for `scope`
  * ("repository:<name>:pull"): Basic from the credential, or a bearer token

@@ -58,4 +58,66 @@
 /* User metadata pairs requested by the caller. */
 #define SIGIL_MAX_USER_METADATA 256
 
+
+/* Registry discovery. */
+/* A Link header value (referrers pagination). */
+#define SIGIL_MAX_LINK_HEADER 8192
+/* Referrers pages followed for one artifact. */
+#define SIGIL_MAX_REFERRERS_PAGES 64
+/* Redirects followed for a blob (registries redirect to object storage). */
+#define SIGIL_MAX_REDIRECTS 3
+/* Default per-request timeout and whole-discovery deadline, ms. */
+#define SIGIL_DEFAULT_REQUEST_TIMEOUT_MS 5000
+#define SIGIL_DEFAULT_DISCOVERY_DEADLINE_MS 30000
+
+/* HTTP (http.c): one captured response header value (WWW-Authenticate
+ * keeps every occurrence joined, within the same bound). */
+#define SIGIL_MAX_HTTP_HEADER_VALUE (16u * 1024u)
+/* System CA bundle plus a host's extra CA files, combined in memory
+ * (Debian's bundle is ~220 KB). */
+#define SIGIL_MAX_CA_BUNDLE_SIZE (8u * 1024u * 1024u)
+/* Registry auth (auth.c): a token endpoint's response, one token, and the
+ * tokens cached per client (oldest evicted). */
+#define SIGIL_MAX_TOKEN_RESPONSE_SIZE (1u * 1024u * 1024u)
+#define SIGIL_MAX_AUTH_TOKEN_SIZE (64u * 1024u)
+#define SIGIL_MAX_TOKEN_CACHE_ENTRIES 256
+/* Redirects a token endpoint may send us through. */
+#define SIGIL_MAX_TOKEN_REDIRECTS 3
+
+/* References (reference.c): the whole input string. distribution bounds
+ * only the path (255); this keeps hostile domains and digests bounded. */
+#define SIGIL_MAX_REFERENCE_LENGTH 1024
+/* TOML (toml.c) for hosts.toml and containerd's config.toml (a full
+ * `containerd config default` is ~12 KB): document size, nesting of
+ * tables/arrays/inline tables and dotted key parts, keys per table and
+ * elements per array, values in the whole document, one string. */
+#define SIGIL_MAX_TOML_SIZE (1u * 1024u * 1024u)
+#define SIGIL_MAX_TOML_DEPTH 32
+#define SIGIL_MAX_TOML_KEYS 1024
+#define SIGIL_MAX_TOML_VALUES 16384
+#define SIGIL_MAX_TOML_STRING (64u * 1024u)
+/* Registry hosts (hosts.c): [host."…"] entries plus server, and CA files /
+ * client pairs / header values per host. */
+#define SIGIL_MAX_REGISTRY_HOSTS 64
+#define SIGIL_MAX_HOST_FILES 64
+#define SIGIL_MAX_HOST_HEADERS 64
+
+/* Registry credentials (credentials.c, credhelper.c, kubecred.c). */
+/* docker config.json and a kubelet credential provider config file. */
+#define SIGIL_MAX_CRED_CONFIG_SIZE (1u * 1024u * 1024u)
+/* Files read from a credential provider config directory. */
+#define SIGIL_MAX_CRED_CONFIG_FILES 64
+/* stdout of a docker-credential helper or kubelet plugin; stderr kept. */
+#define SIGIL_MAX_CRED_OUTPUT (64u * 1024u)
+#define SIGIL_MAX_CRED_STDERR (4u * 1024u)
+/* Entries in auths / credHelpers, providers, matchImages, args, env, a
+ * plugin response's auth map. */
+#define SIGIL_MAX_CRED_ENTRIES 1024
+/* YAML nodes in one credential provider config document. */
+#define SIGIL_MAX_YAML_NODES 16384
+/* Cached plugin responses per provider (expired first, then oldest). */
+#define SIGIL_MAX_CRED_CACHE_ENTRIES 256
+/* $PATH directories searched for a docker-credential helper. */
+#define SIGIL_MAX_PATH_ENTRIES 64
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sigil/error.h>
 
 enum {
@@ -28,6 +29,16 @@ typedef struct sigil__registry_host {
 	char **header_names;     /* extra request headers */
 	char **header_values;
 	size_t header_count;
+	/* containerd's docker.NewHTTPFallback (core/remotes/docker/
+	 * resolver.go): scheme is "https", but when the server answers the TLS
+	 * handshake in plain HTTP ("HTTP/" record header) or the port refuses
+	 * TLS, the request is retried over http, and later requests to this
+	 * host go straight to http. Set for a localhost default host on a port
+	 * other than 80/443 and for http hosts that have TLS settings
+	 * (hosts.go ConfigureHosts). */
+	bool http_fallback;
+	/* hosts.toml dial_timeout in milliseconds (rounded up); 0: default */
+	uint64_t dial_timeout_ms;
 } sigil__registry_host;
 
 typedef struct sigil__registry_hosts {
@@ -42,8 +53,16 @@ typedef struct sigil__registry_hosts {
  * https://<domain>, with docker.io -> registry-1.docker.io). Relative ca /
  * client paths are resolved against the hosts.toml directory. Without a
  * hosts.toml the single default host is returned; a localhost domain
- * (localhost, 127.0.0.0/8, ::1, with any port) uses http as containerd
- * does; plain_http forces http everywhere. hosts_dir may be NULL.
+ * (localhost, 127.0.0.0/8, ::1, with any port) is treated as containerd
+ * 2.1 does (hosts.go ConfigureHosts): no port or 443 -> https with
+ * skip_verify; port 80 -> http; any other port -> https with skip_verify
+ * and http_fallback. plain_http is containerd's DefaultScheme "http": the
+ * default host (no `server`) uses plain http; hosts written with a scheme
+ * in hosts.toml keep it. The directory searched is the first that exists
+ * of <hosts_dir>/<host>_<port>_, <hosts_dir>/<domain>, <hosts_dir>/_default
+ * (config_unix.go hostPaths); one without hosts.toml contributes Docker's
+ * certs.d files (*.crt CAs, *.cert / *.key client pairs) to the default
+ * host. hosts_dir may be NULL.
  * Errors: SIGIL_ERR_MALFORMED naming the file and line. out is cleared with
  * sigil__hosts_clear. */
 SIGIL_MUST_CHECK sigil_status sigil__hosts_resolve(const char *hosts_dir, const char *domain,

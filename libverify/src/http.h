@@ -28,8 +28,13 @@ typedef struct sigil__http_request {
 	size_t max_body;             /* a longer response body fails (SIGIL_ERR_LIMIT) */
 	int64_t deadline_ms;         /* absolute, sigil__now_ms clock; required */
 	int64_t timeout_ms;          /* per-request cap (0: none beyond the deadline) */
-	int max_redirects;           /* 0: redirects are errors */
-	const sigil__registry_host *host; /* TLS settings (CA files, client cert, skip_verify) or NULL */
+	int max_redirects;           /* 0: not followed, the 3xx is the response;
+	                              * N: more than N fail (SIGIL_ERR_NETWORK).
+	                              * Headers such as Authorization are not sent
+	                              * on to another host (libcurl's rule). */
+	const sigil__registry_host *host; /* TLS settings (CA files, client cert, skip_verify) or NULL;
+	                              * its header_names/values are NOT added here:
+	                              * the caller puts them in headers */
 } sigil__http_request;
 
 typedef struct sigil__http_response {

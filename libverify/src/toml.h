@@ -31,6 +31,13 @@ struct sigil__toml_value {
 	char **keys;                /* TABLE keys (same index as items) */
 	size_t count;
 	size_t line;                /* where it was defined (for messages) */
+	/* TABLE: 1-based ordinal of the first [table] header (not [[array]])
+	 * whose key path names or passes through this table; 0 if none.
+	 * containerd orders [host."…"] by it (hosts.go getSortedHosts). */
+	size_t header_seq;
+	/* parser bookkeeping (TOML v1.0 definition rules); callers ignore */
+	unsigned flags;
+	size_t cap;
 };
 
 /* sigil__toml_parse - parse a document into a root TABLE. Errors are
