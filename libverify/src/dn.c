@@ -10,43 +10,9 @@
 #include "cleanup.h"
 #include "dn.h"
 #include "errors.h"
-#include "limits.h"
+#include "bounds.h"
+#include "quote.h"
 
-/* Go's %q, enough for messages: quotes, backslashes and control bytes are
- * escaped; long strings are cut with "..." so the message stays readable. */
-typedef struct dn_qbuf {
-	char s[600];
-} dn_qbuf;
-
-static const char *dn_quote(dn_qbuf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	const size_t room = sizeof b->s - 6; /* closing quote, "...", NUL */
-	b->s[o++] = '"';
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (o + 4 > room) {
-			memcpy(b->s + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			b->s[o++] = '\\';
-			b->s[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			b->s[o++] = '\\';
-			b->s[o++] = 'x';
-			b->s[o++] = hex[c >> 4];
-			b->s[o++] = hex[c & 15];
-		} else {
-			b->s[o++] = (char)c;
-		}
-	}
-	b->s[o++] = '"';
-	b->s[o] = '\0';
-	return b->s;
-}
 
 void sigil__dn_clear(sigil__dn *dn)
 {
@@ -192,7 +158,7 @@ static int dn_decode_value(const char *raw, size_t len, char **out, const char *
 
 sigil_status sigil__dn_parse(const char *s, size_t len, sigil__dn *out, sigil_error *err)
 {
-	dn_qbuf q;
+	sigil__quoted q;
 	if (!s || !out)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigil__dn_parse: NULL argument");
 	if (len > SIGIL_MAX_DN_LENGTH)
@@ -204,7 +170,7 @@ sigil_status sigil__dn_parse(const char *s, size_t len, sigil__dn *out, sigil_er
 		if (s[i] == '=' && s[i + 1] == '#')
 			return sigil__err(err, SIGIL_ERR_POLICY,
 				"unsupported distinguished name (DN) %s: notation does not support "
-				"x509.subject identities containing \"=#\"", dn_quote(&q, s, len));
+				"x509.subject identities containing \"=#\"", sigil__quote(&q, s, len));
 
 	_cleanup_(dn_clearp) sigil__dn dn = { .count = 0 };
 	const char *syntax = NULL;
@@ -285,11 +251,11 @@ sigil_status sigil__dn_parse(const char *s, size_t len, sigil__dn *out, sigil_er
 			}
 			if (dn_find(&dn, type)) {
 				/* §3.5 rule 5 */
-				dn_qbuf q2;
+				sigil__quoted q2;
 				sigil__err(err, SIGIL_ERR_POLICY,
 					"distinguished name (DN) %s has duplicate RDN attribute for %s, DN "
-					"can only have unique RDN attributes", dn_quote(&q, s, len),
-					dn_quote(&q2, type, strlen(type)));
+					"can only have unique RDN attributes", sigil__quote(&q, s, len),
+					sigil__quote(&q2, type, strlen(type)));
 				free(type);
 				free(value);
 				return SIGIL_STATUS_ERROR;
@@ -298,7 +264,7 @@ sigil_status sigil__dn_parse(const char *s, size_t len, sigil__dn *out, sigil_er
 			if (rc == 2)
 				return sigil__err(err, SIGIL_ERR_LIMIT,
 					"distinguished name (DN) %s has more than %u attributes",
-					dn_quote(&q, s, len), (unsigned)SIGIL_MAX_DN_ATTRS);
+					sigil__quote(&q, s, len), (unsigned)SIGIL_MAX_DN_ATTRS);
 			have_type = false;
 			start = i + 1;
 		}
@@ -306,18 +272,18 @@ sigil_status sigil__dn_parse(const char *s, size_t len, sigil__dn *out, sigil_er
 	if (multi)
 		return sigil__err(err, SIGIL_ERR_POLICY,
 			"distinguished name (DN) %s has multi-valued RDN attributes, remove "
-			"multi-valued RDN attributes as they are not supported", dn_quote(&q, s, len));
+			"multi-valued RDN attributes as they are not supported", sigil__quote(&q, s, len));
 	if (syntax)
 		return sigil__err(err, SIGIL_ERR_POLICY,
 			"parsing distinguished name (DN) %s failed with err: %s" DN_SYNTAX_TAIL,
-			dn_quote(&q, s, len), syntax);
+			sigil__quote(&q, s, len), syntax);
 	const char *missing = dn_missing_mandatory(&dn);
 	if (missing) {
-		dn_qbuf q2;
+		sigil__quoted q2;
 		return sigil__err(err, SIGIL_ERR_POLICY,
 			"distinguished name (DN) %s has no mandatory RDN attribute for %s, it must "
 			"contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum",
-			dn_quote(&q, s, len), dn_quote(&q2, missing, strlen(missing)));
+			sigil__quote(&q, s, len), sigil__quote(&q2, missing, strlen(missing)));
 	}
 	*out = dn;
 	dn.count = 0; /* ownership moved to *out */

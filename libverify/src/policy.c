@@ -20,8 +20,9 @@
 #include "dn.h"
 #include "errors.h"
 #include "jsonutil.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy_internal.h"
+#include "quote.h"
 
 #define POLICY_LINK "https://notaryproject.dev/docs/quickstart/#create-a-trust-policy"
 
@@ -66,40 +67,6 @@ SIGIL_EXPORT const char *sigil_check_name(sigil_check check)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Go's %q, enough for messages; long strings are cut with "...". */
-typedef struct qbuf {
-	char s[600];
-} qbuf;
-
-static const char *quote(qbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	const size_t room = sizeof b->s - 6;
-	b->s[o++] = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (o + 4 > room) {
-			memcpy(b->s + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			b->s[o++] = '\\';
-			b->s[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			b->s[o++] = '\\';
-			b->s[o++] = 'x';
-			b->s[o++] = hex[c >> 4];
-			b->s[o++] = hex[c & 15];
-		} else {
-			b->s[o++] = (char)c;
-		}
-	}
-	b->s[o++] = '"';
-	b->s[o] = '\0';
-	return b->s;
-}
 
 /* Every problem found, "; "-separated. Past the buffer only the count
  * grows: the final message is cut to SIGIL_ERROR_MESSAGE_MAX anyway. */
@@ -609,7 +576,7 @@ static void level_actions(sigil_level level, sigil_action a[SIGIL_CHECK__COUNT])
 static void check_sigver(const raw_statement *r, sigil_policy_statement *st, const char *label,
 	problems *p)
 {
-	qbuf q;
+	sigil__quoted q;
 	const char *pre = "trust policy statement";
 	const char *lv = r->level ? r->level : "";
 	bool level_ok = true;
@@ -628,7 +595,7 @@ static void check_sigver(const raw_statement *r, sigil_policy_statement *st, con
 		st->level = SIGIL_LEVEL_SKIP;
 	} else {
 		problem_add(p, "%s %s has invalid signatureVerification: invalid signature verification "
-			"level %s", pre, label, quote(&q, lv));
+			"level %s", pre, label, sigil__quote_str(&q, lv));
 		level_ok = false;
 	}
 	level_actions(st->level, st->actions);
@@ -650,7 +617,7 @@ static void check_sigver(const raw_statement *r, sigil_policy_statement *st, con
 			problem_add(p, "%s %s has invalid signatureVerification: verification type %s in "
 				"custom signature verification is not supported, supported values are "
 				"[\"integrity\" \"authenticity\" \"authenticTimestamp\" \"expiry\" "
-				"\"revocation\"]", pre, label, quote(&q, k));
+				"\"revocation\"]", pre, label, sigil__quote_str(&q, k));
 			continue;
 		}
 		sigil_action a;
@@ -663,7 +630,7 @@ static void check_sigver(const raw_statement *r, sigil_policy_statement *st, con
 		else {
 			problem_add(p, "%s %s has invalid signatureVerification: verification action %s in "
 				"custom signature verification is not supported, supported values are "
-				"[\"enforce\" \"log\" \"skip\"]", pre, label, quote(&q, v));
+				"[\"enforce\" \"log\" \"skip\"]", pre, label, sigil__quote_str(&q, v));
 			continue;
 		}
 		if (t == 0) {
@@ -673,7 +640,7 @@ static void check_sigver(const raw_statement *r, sigil_policy_statement *st, con
 		}
 		if (a == SIGIL_ACTION_SKIP && strcmp(k, "revocation") != 0) {
 			problem_add(p, "%s %s has invalid signatureVerification: %s verification can not "
-				"be skipped in custom signature verification", pre, label, quote(&q, k));
+				"be skipped in custom signature verification", pre, label, sigil__quote_str(&q, k));
 			continue;
 		}
 		if (strcmp(k, "authenticity") == 0) {
@@ -694,7 +661,7 @@ static void check_sigver(const raw_statement *r, sigil_policy_statement *st, con
 static sigil_status check_stores(const raw_statement *r, sigil_policy_statement *st,
 	const char *label, problems *p, sigil_error *err)
 {
-	qbuf q1, q2;
+	sigil__quoted q1, q2;
 	st->stores = calloc(r->stores.n ? r->stores.n : 1, sizeof *st->stores);
 	if (!st->stores)
 		return sigil__err_oom(err);
@@ -703,7 +670,7 @@ static sigil_status check_stores(const raw_statement *r, sigil_policy_statement 
 		const char *colon = strchr(v, ':');
 		if (!colon) {
 			problem_add(p, "trust policy statement %s has malformed trust store value %s. The "
-				"required format is <TrustStoreType>:<TrustStoreName>", label, quote(&q1, v));
+				"required format is <TrustStoreType>:<TrustStoreName>", label, sigil__quote_str(&q1, v));
 			continue;
 		}
 		sigil__store_type type;
@@ -712,7 +679,7 @@ static sigil_status check_stores(const raw_statement *r, sigil_policy_statement 
 			if (!t)
 				return sigil__err_oom(err);
 			problem_add(p, "trust policy statement %s uses an unsupported trust store type %s in "
-				"trust store value %s", label, quote(&q1, t), quote(&q2, v));
+				"trust store value %s", label, sigil__quote_str(&q1, t), sigil__quote_str(&q2, v));
 			free(t);
 			continue;
 		}
@@ -720,7 +687,7 @@ static sigil_status check_stores(const raw_statement *r, sigil_policy_statement 
 		if (!store_name_valid(name)) {
 			problem_add(p, "trust policy statement %s uses an unsupported trust store name %s in "
 				"trust store value %s. Named store name needs to follow [a-zA-Z0-9_.-]+ format "
-				"(and cannot be \".\" or \"..\")", label, quote(&q1, name), quote(&q2, v));
+				"(and cannot be \".\" or \"..\")", label, sigil__quote_str(&q1, name), sigil__quote_str(&q2, v));
 			continue;
 		}
 		bool dup = false;
@@ -741,7 +708,7 @@ static sigil_status check_stores(const raw_statement *r, sigil_policy_statement 
 static sigil_status check_identities(const raw_statement *r, sigil_policy_statement *st,
 	const char *label, problems *p, sigil_error *err)
 {
-	qbuf q1, q2;
+	sigil__quoted q1, q2;
 	size_t n = r->identities.n;
 	st->identities = calloc(n ? n : 1, sizeof *st->identities);
 	st->identity_strings = calloc(n ? n : 1, sizeof *st->identity_strings);
@@ -766,7 +733,7 @@ static sigil_status check_identities(const raw_statement *r, sigil_policy_statem
 		const char *colon = strchr(v, ':');
 		if (!colon) {
 			problem_add(p, "trust policy statement %s has trusted identity %s missing separator",
-				label, quote(&q1, v));
+				label, sigil__quote_str(&q1, v));
 			continue;
 		}
 		/* notation natively understands x509.subject only; other
@@ -779,7 +746,7 @@ static sigil_status check_identities(const raw_statement *r, sigil_policy_statem
 		const char *value = colon + 1;
 		if (value[0] == '\0') {
 			problem_add(p, "trust policy statement %s has trusted identity %s without an "
-				"identity value", label, quote(&q1, v));
+				"identity value", label, sigil__quote_str(&q1, v));
 			continue;
 		}
 		sigil_error derr = SIGIL_ERROR_INIT;
@@ -788,7 +755,7 @@ static sigil_status check_identities(const raw_statement *r, sigil_policy_statem
 			if (derr.category == SIGIL_ERR_INTERNAL)
 				return sigil__err_oom(err);
 			problem_add(p, "trust policy statement %s has trusted identity %s with invalid "
-				"identity value: %s", label, quote(&q1, v), derr.message);
+				"identity value: %s", label, sigil__quote_str(&q1, v), derr.message);
 			continue;
 		}
 		char *copy = strdup(v);
@@ -812,8 +779,8 @@ static sigil_status check_identities(const raw_statement *r, sigil_policy_statem
 				b = i;
 			}
 			problem_add(p, "trust policy statement %s has overlapping x509 trustedIdentities, %s "
-				"overlaps with %s", label, quote(&q1, st->identity_strings[a]),
-				quote(&q2, st->identity_strings[b]));
+				"overlaps with %s", label, sigil__quote_str(&q1, st->identity_strings[a]),
+				sigil__quote_str(&q2, st->identity_strings[b]));
 		}
 	return SIGIL_STATUS_OK;
 }
@@ -822,7 +789,7 @@ static sigil_status check_identities(const raw_statement *r, sigil_policy_statem
 static sigil_status check_scopes(const raw_statement *r, sigil_policy_statement *st,
 	const char *label, problems *p, sigil_error *err)
 {
-	qbuf q;
+	sigil__quoted q;
 	size_t n = r->scopes.n;
 	st->scopes = calloc(n ? n : 1, sizeof *st->scopes);
 	if (!st->scopes)
@@ -844,7 +811,7 @@ static sigil_status check_scopes(const raw_statement *r, sigil_policy_statement 
 			const char *why = scope_problem(v);
 			if (why)
 				problem_add(p, "trust policy statement %s: registry scope %s %s", label,
-					quote(&q, v), why);
+					sigil__quote_str(&q, v), why);
 		}
 		st->scopes[i] = strdup(v);
 		if (!st->scopes[i])
@@ -879,7 +846,7 @@ static int scope_ref_cmp(const void *a, const void *b)
  * trips it). */
 static sigil_status check_scope_uniqueness(const sigil_policy *pol, problems *p, sigil_error *err)
 {
-	qbuf q;
+	sigil__quoted q;
 	size_t total = 0;
 	for (size_t i = 0; i < pol->count; i++)
 		total += pol->statements[i].scope_count; /* <= 1024 * 1024 */
@@ -901,7 +868,7 @@ static sigil_status check_scope_uniqueness(const sigil_policy *pol, problems *p,
 			continue;
 		problem_add(p, "registry scope %s is present in multiple trust policy statements, one "
 			"registry scope value can only be associated with one statement",
-			quote(&q, refs[i].scope));
+			sigil__quote_str(&q, refs[i].scope));
 		while (i + 1 < total && strcmp(refs[i].scope, refs[i + 1].scope) == 0)
 			i++;
 	}
@@ -912,8 +879,8 @@ static sigil_status check_scope_uniqueness(const sigil_policy *pol, problems *p,
 static void make_label(char *buf, size_t size, const char *name, size_t idx)
 {
 	if (name && name[0]) {
-		qbuf q;
-		snprintf(buf, size, "%s", quote(&q, name));
+		sigil__quoted q;
+		snprintf(buf, size, "%s", sigil__quote_str(&q, name));
 	} else {
 		snprintf(buf, size, "#%zu (unnamed)", idx + 1);
 	}
@@ -921,12 +888,12 @@ static void make_label(char *buf, size_t size, const char *name, size_t idx)
 
 static sigil_status validate(const raw_policy *r, sigil_policy *pol, problems *p, sigil_error *err)
 {
-	qbuf q;
+	sigil__quoted q;
 	/* §3.4 rule 1 */
 	if (!r->version || r->version[0] == '\0')
 		problem_add(p, "trust policy document has empty version, version must be specified");
 	else if (strcmp(r->version, "1.0") != 0)
-		problem_add(p, "trust policy document uses unsupported version %s", quote(&q, r->version));
+		problem_add(p, "trust policy document uses unsupported version %s", sigil__quote_str(&q, r->version));
 	/* rule 2 */
 	if (r->n == 0)
 		problem_add(p, "trust policy document can not have zero trust policy statements");
@@ -969,7 +936,7 @@ static sigil_status validate(const raw_policy *r, sigil_policy *pol, problems *p
 		} else {
 			problem_add(p, "trust policy statement %s has invalid signatureVerification: "
 				"verifyTimestamp must be \"always\" or \"afterCertExpiry\", but got %s",
-				label, quote(&q, vt));
+				label, sigil__quote_str(&q, vt));
 		}
 		/* rules 3.5, 3.6 */
 		bool skip = rs->level && strcmp(rs->level, "skip") == 0;
@@ -1213,10 +1180,10 @@ SIGIL_EXPORT sigil_status sigil_policy_select(const sigil_policy *policy, const 
 		*out = wildcard;
 		return SIGIL_STATUS_OK;
 	}
-	qbuf q;
+	sigil__quoted q;
 	return sigil__err(err, SIGIL_ERR_POLICY, "artifact %s has no applicable trust policy "
 		"statement. Trust policy applicability for a given artifact is determined by "
-		"registryScopes. To create a trust policy, see: " POLICY_LINK, quote(&q, scope));
+		"registryScopes. To create a trust policy, see: " POLICY_LINK, sigil__quote_str(&q, scope));
 }
 
 SIGIL_EXPORT const char *sigil_statement_name(const sigil_policy_statement *st)

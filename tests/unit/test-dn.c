@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 #include "check.h"
 #include "dn.h"
-#include "limits.h"
+#include "bounds.h"
 
 #ifndef SIGIL_TEST_DATA
 #define SIGIL_TEST_DATA "tests"

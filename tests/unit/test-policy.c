@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <sigil/policy.h>
 #include "check.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy_internal.h"
 
 #ifndef SIGIL_TEST_DATA
