@@ -33,6 +33,8 @@ typedef struct docker_helper {
 } docker_helper;
 
 typedef struct docker_cfg {
+	char *path;          /* the config.json consulted, or NULL */
+	bool present;        /* whether it existed */
 	docker_auth *auths;
 	size_t nauths;
 	docker_helper *helpers;
@@ -60,6 +62,7 @@ static void docker_config_clear(docker_cfg *dc)
 	}
 	free(dc->helpers);
 	free(dc->creds_store);
+	free(dc->path);
 	memset(dc, 0, sizeof *dc);
 }
 
@@ -513,9 +516,15 @@ static sigil_status load_docker_config(const char *path, docker_cfg *dc, sigil_e
 	SIGIL_TRY(read_file(path, SIGIL_MAX_CRED_CONFIG_SIZE, "docker config", &b, &len, &missing, err));
 	if (missing) {
 		memset(dc, 0, sizeof *dc);
-		return SIGIL_STATUS_OK;
+		dc->path = strdup(path);
+		return dc->path ? SIGIL_STATUS_OK : sigil__err_oom(err);
 	}
 	sigil_status st = docker_config_parse(b, len, dc, err);
+	if (st == SIGIL_STATUS_OK) {
+		dc->present = true;
+		if (!(dc->path = strdup(path)))
+			st = sigil__err_oom(err);
+	}
 	explicit_bzero(b, len);
 	free(b);
 	if (st != SIGIL_STATUS_OK)
@@ -541,6 +550,19 @@ sigil_status sigil__credstore_new(sigil__credstore **out, const char *docker_con
 	}
 	*out = cs;
 	return SIGIL_STATUS_OK;
+}
+
+void sigil__credstore_describe(const sigil__credstore *cs, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s%s%s", cs->dc.path ? "docker config " : "no docker config",
+		cs->dc.path ? cs->dc.path : "", cs->dc.path && !cs->dc.present ? " (absent)" : "");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (cs->dc.creds_store || cs->dc.nhelpers)
+		n += snprintf(buf + n, len - (size_t)n, " with its credential helpers");
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s",
+			cs->kube ? ", kubelet credential providers" : ", no kubelet credential providers configured");
 }
 
 void sigil__credstore_free(sigil__credstore *cs)

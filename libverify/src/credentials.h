@@ -36,6 +36,11 @@ SIGIL_MUST_CHECK sigil_status sigil__credstore_lookup(sigil__credstore *cs,
 	const char *domain, const char *image, int64_t deadline_ms,
 	sigil__credential *out, bool *found, sigil_error *err);
 
+/* sigil__credstore_describe - where credentials were looked for, for
+ * messages ("docker config /root/.docker/config.json (absent), no kubelet
+ * credential providers configured"). */
+void sigil__credstore_describe(const sigil__credstore *cs, char *buf, size_t len);
+
 /* sigil__docker_config_parse - validate a config.json document (for the
  * fuzz target and tests): returns the credential stored inline for
  * `domain` in auths ("auth" base64 user:pass, "username"/"password",

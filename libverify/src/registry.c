@@ -201,8 +201,17 @@ static sigil_status host_request(reg_source *s, size_t i, const char *method, co
 			snprintf(scope, sizeof scope, "repository:%s:pull", s->name);
 			if (sigil__auth_header(s->reg->http, s->reg->tokens, ch, nch,
 				s->cred_found ? &s->cred : NULL, scope, h, s->deadline_ms, &s->auth[i], err) !=
-			    SIGIL_STATUS_OK)
+			    SIGIL_STATUS_OK) {
+				/* say where credentials were looked for, so the
+				 * operator knows what to fix */
+				if (err && err->category == SIGIL_ERR_POLICY) {
+					char where[512];
+					sigil__credstore_describe(s->reg->creds, where, sizeof where);
+					size_t ml = strlen(err->message);
+					snprintf(err->message + ml, sizeof err->message - ml, " (looked in %s)", where);
+				}
 				return SIGIL_STATUS_ERROR;
+			}
 			continue;
 		}
 		if (resp->status >= 500 && attempt == 0 && sigil__now_ms() + 100 < s->deadline_ms)
