@@ -117,6 +117,17 @@ static int64_t request_timeout(const reg_source *s)
 	return s->reg->request_timeout_ms;
 }
 
+/* is_mirror - whether host h stands in for the registry rather than
+ * being it (docker.io's API host registry-1.docker.io is the registry) */
+static int is_mirror(const reg_source *s, const sigil__registry_host *h)
+{
+	if (strcmp(h->host, s->domain) == 0)
+		return 0;
+	if (strcmp(s->domain, "docker.io") == 0 && strcmp(h->host, "registry-1.docker.io") == 0)
+		return 0;
+	return 1;
+}
+
 /* Perform GET/HEAD `path` (below the repository: "/manifests/<d>") on
  * host i, answering a 401 challenge once with the node's credentials. */
 static sigil_status host_request(reg_source *s, size_t i, const char *method, const char *path,
@@ -137,6 +148,14 @@ static sigil_status host_request(reg_source *s, size_t i, const char *method, co
 			n = snprintf(url, sizeof url, "%s://%s%s/%s%s", h->scheme, h->host, h->path, s->name, path);
 		if (n < 0 || (size_t)n >= sizeof url)
 			return sigil__err(err, SIGIL_ERR_LIMIT, "request URL too long");
+		if (is_mirror(s, h)) {
+			/* containerd tells a mirror which registry it stands in for
+			 * (remotes/docker/resolver.go: the "ns" query parameter) */
+			int m = snprintf(url + n, sizeof url - (size_t)n, "%sns=%s",
+				strchr(url, '?') ? "&" : "?", s->domain);
+			if (m < 0 || (size_t)m >= sizeof url - (size_t)n)
+				return sigil__err(err, SIGIL_ERR_LIMIT, "request URL too long");
+		}
 		/* Accept, the host's configured headers ("Name: value"), and
 		 * the Authorization that worked before on this host */
 		const char *headers[64];
