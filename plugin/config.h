@@ -1,0 +1,61 @@
+/* config.h - sigild's configuration file (/etc/sigil/sigild.json, JSON via
+ * json-c). Every key has a default and is documented in
+ * packaging/sigild.json.md; unknown keys and invalid values are errors that
+ * name the key. Command-line options override the file. */
+#ifndef SIGILD_CONFIG_H
+#define SIGILD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sigil/error.h>
+
+#define SIGILD_DEFAULT_CONFIG_FILE "/etc/sigil/sigild.json"
+#define SIGILD_DEFAULT_SOCKET "/run/sigil/sigild.sock"
+#define SIGILD_DEFAULT_CONFIG_DIR "/etc/sigil"
+#define SIGILD_DEFAULT_REGISTRY_CONFIG "/etc/containerd/certs.d"
+#define SIGILD_DEFAULT_STATE_DIR "/var/lib/sigil"
+
+typedef enum sigild_mode {
+	SIGILD_MODE_ENFORCE = 0,
+	SIGILD_MODE_DRY_RUN,
+} sigild_mode;
+
+typedef struct sigild_config {
+	char *socket;                 /* "socket" */
+	char *config_dir;             /* "configDir": trustpolicy + truststore */
+	char *registry_config;        /* "registryConfig": hosts.toml dir ("" = none) */
+	char *docker_config;          /* "dockerConfig": NULL = docker's default */
+	char *credential_provider_config;  /* "credentialProviderConfig" */
+	char *credential_provider_bin_dir; /* "credentialProviderBinDir" */
+	char *state_dir;              /* "stateDir" */
+	char *audit_log;              /* "auditLog": file path, "" = stderr */
+	sigild_mode mode;             /* "mode": "enforce" | "dry-run" */
+	bool plain_http;              /* "plainHttp" */
+	size_t max_signatures;        /* "maxSignatures" (100) */
+	size_t cache_entries;         /* "cache.maxEntries" (10000) */
+	int64_t cache_max_ttl_s;      /* "cache.maxAllowSeconds" (3600) */
+	int64_t cache_deny_ttl_s;     /* "cache.denySeconds" (10) */
+	int64_t verify_timeout_ms;    /* "verifyTimeoutMs" (7500): < the forwarder's 8 s */
+	int64_t request_timeout_ms;   /* "requestTimeoutMs" (3000) */
+	size_t workers;               /* "workers" (8) */
+	char **allow_digests;         /* "allowDigests": break-glass allow-list */
+	size_t allow_count;
+} sigild_config;
+
+/* sigild_config_defaults - fill every field with its default. */
+SIGIL_MUST_CHECK sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err);
+
+/* sigild_config_parse - apply a configuration document over cfg (which
+ * holds defaults). SIGIL_ERR_MALFORMED / SIGIL_ERR_USAGE naming the key. */
+SIGIL_MUST_CHECK sigil_status sigild_config_parse(sigild_config *cfg, const uint8_t *buf,
+	size_t len, sigil_error *err);
+
+/* sigild_config_load - defaults, then the file at path if it exists (a
+ * missing file is fine only when path is the default one). */
+SIGIL_MUST_CHECK sigil_status sigild_config_load(sigild_config *cfg, const char *path,
+	bool path_is_default, sigil_error *err);
+
+void sigild_config_clear(sigild_config *cfg);
+
+#endif

@@ -1,0 +1,42 @@
+/* service.h - sigild's verification service, independent of gRPC: the
+ * trust configuration in force (reloadable), the registry clients, the
+ * verdict cache, modes, allow-list, audit log and counters. Thread-safe:
+ * the gRPC layer calls it from several threads at once. */
+#ifndef SIGILD_SERVICE_H
+#define SIGILD_SERVICE_H
+
+#include <stdint.h>
+#include <sigil/error.h>
+#include "config.h"
+#include "sigil/v1/verifier.pb-c.h"
+
+typedef struct sigild_service sigild_service;
+
+/* sigild_service_new - load the trust configuration from cfg->config_dir
+ * and set up registry access; cfg is copied. */
+SIGIL_MUST_CHECK sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg,
+	sigil_error *err);
+void sigild_service_free(sigild_service *s);
+
+/* sigild_service_verify - decide one pull. Never fails for a verdict: a
+ * deny (including "could not verify in time") is a response. Returns an
+ * error only for an unusable request (SIGIL_ERR_USAGE: missing or malformed
+ * name/digest, descriptor digest != digest). deadline_ms is absolute
+ * (sigil_registry_now_ms clock). *out is freed with
+ * sigild_verify_response_free. */
+SIGIL_MUST_CHECK sigil_status sigild_service_verify(sigild_service *s,
+	const Sigil__V1__VerifyRequest *req, int64_t deadline_ms,
+	Sigil__V1__VerifyResponse **out, sigil_error *err);
+void sigild_verify_response_free(Sigil__V1__VerifyResponse *resp);
+
+/* sigild_service_status - a snapshot of the Status response. */
+SIGIL_MUST_CHECK sigil_status sigild_service_status(sigild_service *s,
+	Sigil__V1__StatusResponse **out, sigil_error *err);
+void sigild_status_response_free(Sigil__V1__StatusResponse *resp);
+
+/* sigild_service_reload - load the trust configuration again; if it is
+ * invalid the configuration in force stays and the error is returned (and
+ * reported by Status). Cache entries of older revisions stop being used. */
+SIGIL_MUST_CHECK sigil_status sigild_service_reload(sigild_service *s, sigil_error *err);
+
+#endif
