@@ -22,6 +22,23 @@ need "/usr/local/bin/sigil"
 need "/usr/local/lib*/**/libsigil.so.0*"
 need "/usr/local/lib*/**/pkgconfig/sigil.pc"
 need "/usr/local/include/sigil/sigil.h"
+need "/usr/local/etc/containerd/conf.d/50-sigil.toml"
+need "/usr/local/lib/systemd/system/sigild.service"
+
+# The drop-in's bin_dir must hold sigil-verifier and nothing else:
+# containerd executes every entry in it.
+bindir=$(sed -n 's/^ *bin_dir = "\(.*\)"/\1/p' "$dest/usr/local/etc/containerd/conf.d/50-sigil.toml")
+case "$bindir" in
+  /*) ;;
+  *) echo "drop-in bin_dir is not an absolute path: $bindir"; fail=1 ;;
+esac
+if [ -d "$dest$bindir" ]; then
+  extra=$(ls -A "$dest$bindir" | grep -vx sigil-verifier || true)
+  if [ -n "$extra" ]; then
+    echo "bin_dir $bindir holds more than sigil-verifier: $extra"
+    fail=1
+  fi
+fi
 shopt -s globstar
 lib=$(ls "$dest"/usr/local/lib*/**/libsigil.so.0.* 2>/dev/null | head -1)
 pc=$(dirname "$(ls "$dest"/usr/local/lib*/**/pkgconfig/sigil.pc | head -1)")
