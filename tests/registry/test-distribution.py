@@ -156,6 +156,16 @@ def group_anonymous(w):
     s = w.sigil(w.ref("no-such-tag"), "--timeout", "5")
     R.check(s.rc in (1, 2) and w.host in (s.reason + s.stderr) and s.sanitizer is None,
             "anonymous/unknown-tag: denied, reason names the registry", s.describe())
+    # containerd's host order (hosts.toml): a mirror that is down is passed
+    # over for the next host, the registry itself
+    md = os.path.join(w.work, "certs-mirror")
+    os.makedirs(os.path.join(md, w.host))
+    with open(os.path.join(md, w.host, "hosts.toml"), "w") as f:
+        f.write(f'server = "http://{w.host}"\n\n'
+                f'[host."http://127.0.0.1:{R.free_port()}"]\n  capabilities = ["pull", "resolve"]\n')
+    s = R.sigil_verify(w.ref(img["jws"]), w.cfg["trusted"], "--registry-config", md, "--timeout", "20")
+    R.check(s.rc == 0, "anonymous/dead-mirror-then-registry: the next host in hosts.toml order verifies",
+            s.describe())
     # without --plain-http: 127.0.0.1 is plain HTTP the way containerd treats localhost
     s = R.sigil_verify(w.ref(img["jws"]), w.cfg["trusted"])
     R.check(s.rc == 0, "anonymous/localhost-plain-http-by-default: 127.0.0.1 works without --plain-http",
