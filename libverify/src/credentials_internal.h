@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
 #include <sigil/error.h>
 #include "auth.h"
 
@@ -84,11 +86,23 @@ void sigil__kube_providers_free(sigil__kube_providers *kp);
 SIGIL_MUST_CHECK sigil_status sigil__kube_lookup(sigil__kube_providers *kp, const char *image,
 	int64_t deadline_ms, sigil__credential *out, bool *found, sigil_error *err);
 
+/* sigil__yaml_parse - a YAML or JSON document into a json-c tree
+ * (yamltree.c): bounded depth and node count, aliases refused
+ * (SIGIL_ERR_UNSUPPORTED), syntax errors SIGIL_ERR_MALFORMED with the line.
+ * *out owned by the caller (json_object_put). */
+SIGIL_MUST_CHECK sigil_status sigil__yaml_parse(const uint8_t *buf, size_t len,
+	json_object **out, sigil_error *err);
+
 /* sigil__kube_url_match - kubelet's URLsMatchStr(glob, target): the same
  * port, the same number of host labels each matching filepath.Match, and
  * the glob's path a prefix of the target's. Malformed input or glob is
  * no match (kubelet ignores the error there). */
 bool sigil__kube_url_match(const char *glob, const char *target);
+
+/* sigil__kube_best_match - the index of the auth key keyring.go picks for
+ * image among patterns (every key indexes its host and, with a path, its
+ * host+path; the most specific match wins), or -1. */
+ssize_t sigil__kube_best_match(const char *const *patterns, size_t n, const char *image);
 
 /* sigil__kube_schemeless_url_valid - whether kubelet's ParseSchemelessURL
  * accepts s (url.Parse("https://" + s)); *why set when not. */
