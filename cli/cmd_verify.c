@@ -35,7 +35,9 @@ static void verify_usage(FILE *f)
 		"                         notation's layout: trustpolicy[.oci].json, truststore/x509/...\n"
 		"  --user-metadata K=V    require this pair in the signature (repeatable)\n"
 		"  --max-signatures N     examine at most N signatures (default 100)\n"
-		"  --output text|json     output format (default text)\n");
+		"  --output text|json     output format (default text)\n"
+		"  --revocation-cache DIR keep downloaded CRLs and OCSP responses in DIR (default: memory only)\n"
+		"  --revocation-seed DIR  pre-staged CRLs and OCSP responses for offline revocation checks\n");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -127,6 +129,8 @@ int cmd_verify(int argc, char **argv)
 		{ "credential-provider-config", required_argument, NULL, 'K' },
 		{ "credential-provider-bin-dir", required_argument, NULL, 'B' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "revocation-cache", required_argument, NULL, 'C' },
+		{ "revocation-seed", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +150,7 @@ int cmd_verify(int argc, char **argv)
 	sigil_registry_options ropts = SIGIL_REGISTRY_OPTIONS_INIT;
 	const char *hosts_dir = NULL;
 	size_t timeout_s = 30;
+	sigil_revocation_options rev = SIGIL_REVOCATION_OPTIONS_INIT;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -200,6 +205,8 @@ int cmd_verify(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'C': rev.cache_dir = optarg; break;
+		case 'S': rev.seed_dir = optarg; break;
 		case 'h':
 			verify_usage(stdout);
 			rc = 0;
@@ -264,6 +271,14 @@ int cmd_verify(int argc, char **argv)
 	if (sigil_verifier_new(&verifier, config_dir, &err) != SIGIL_STATUS_OK) {
 		fprintf(stderr, "sigil verify: cannot use the configuration in %s: %s\n", config_dir,
 			err.message);
+		if (json)
+			print_error_json("configuration", &err);
+		rc = EXIT_UNUSABLE;
+		goto out;
+	}
+	if ((rev.cache_dir || rev.seed_dir) &&
+	    sigil_verifier_set_revocation(verifier, &rev, &err) != SIGIL_STATUS_OK) {
+		fprintf(stderr, "sigil verify: cannot configure revocation checking: %s\n", err.message);
 		if (json)
 			print_error_json("configuration", &err);
 		rc = EXIT_UNUSABLE;

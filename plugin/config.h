@@ -21,6 +21,11 @@ typedef enum sigild_mode {
 	SIGILD_MODE_DRY_RUN,
 } sigild_mode;
 
+typedef enum sigild_audit_format {
+	SIGILD_AUDIT_JSON = 0,        /* one JSON object per line */
+	SIGILD_AUDIT_TEXT,            /* one human-readable line */
+} sigild_audit_format;
+
 typedef struct sigild_config {
 	char *socket;                 /* "socket" */
 	char *config_dir;             /* "configDir": trustpolicy + truststore */
@@ -41,6 +46,8 @@ typedef struct sigild_config {
 	size_t workers;               /* "workers" (8) */
 	char **allow_digests;         /* "allowDigests": break-glass allow-list */
 	size_t allow_count;
+	/* additions (keep at the end) */
+	sigild_audit_format audit_format; /* "auditFormat": "json" | "text" */
 } sigild_config;
 
 /* sigild_config_defaults - fill every field with its default. */
@@ -52,10 +59,21 @@ SIGIL_MUST_CHECK sigil_status sigild_config_parse(sigild_config *cfg, const uint
 	size_t len, sigil_error *err);
 
 /* sigild_config_load - defaults, then the file at path if it exists (a
- * missing file is fine only when path is the default one). */
+ * missing file is fine only when path is the default one). *cfg is
+ * overwritten (not freed first); on failure it is untouched. */
 SIGIL_MUST_CHECK sigil_status sigild_config_load(sigild_config *cfg, const char *path,
 	bool path_is_default, sigil_error *err);
 
+/* sigild_config_copy - deep copy of src into *dst (dst is overwritten, not
+ * freed). On failure *dst is untouched. */
+SIGIL_MUST_CHECK sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src,
+	sigil_error *err);
+
+/* sigild_config_mode_name - "enforce" / "dry-run". */
+const char *sigild_config_mode_name(sigild_mode mode);
+
+/* sigild_config_clear - free every owned field; NULL-safe; leaves cfg
+ * zeroed (not defaults). */
 void sigild_config_clear(sigild_config *cfg);
 
 #endif

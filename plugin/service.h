@@ -5,6 +5,7 @@
 #ifndef SIGILD_SERVICE_H
 #define SIGILD_SERVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sigil/error.h>
 #include "config.h"
@@ -38,5 +39,22 @@ void sigild_status_response_free(Sigil__V1__StatusResponse *resp);
  * invalid the configuration in force stays and the error is returned (and
  * reported by Status). Cache entries of older revisions stop being used. */
 SIGIL_MUST_CHECK sigil_status sigild_service_reload(sigild_service *s, sigil_error *err);
+
+/* Additions (service.c): */
+
+/* sigild_service_reload_if_changed - recompute the trust configuration
+ * revision (a hash of the policy and trust store files) and reload only
+ * when it differs from the one in force (*changed says whether it did).
+ * For a file watcher or a periodic poll; errors as sigild_service_reload. */
+SIGIL_MUST_CHECK sigil_status sigild_service_reload_if_changed(sigild_service *s, bool *changed,
+	sigil_error *err);
+
+/* sigild_service_revision - the revision in force ("sha256:<hex>"),
+ * malloc'd (NULL on allocation failure). */
+char *sigild_service_revision(sigild_service *s);
+
+/* sigild_service_reopen_audit - reopen the audit log file (log rotation,
+ * SIGHUP). */
+SIGIL_MUST_CHECK sigil_status sigild_service_reopen_audit(sigild_service *s, sigil_error *err);
 
 #endif

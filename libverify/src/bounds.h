@@ -120,4 +120,38 @@
 /* $PATH directories searched for a docker-credential helper. */
 #define SIGIL_MAX_PATH_ENTRIES 64
 
+/* sigil-verifier, the forwarder containerd execs per pull (containerd.md
+ * §1.2, §1.13): the descriptor JSON on stdin (containerd writes ~150 bytes:
+ * mediaType, digest, size), sigild's gRPC response message, and the one
+ * line printed as the rejection reason (containerd keeps 32 KiB; kubelet
+ * shows it in events, so it stays short). */
+#define SIGIL_MAX_FORWARDER_STDIN (64u * 1024u)
+#define SIGIL_MAX_FORWARDER_RESPONSE (1u * 1024u * 1024u)
+#define SIGIL_MAX_FORWARDER_LINE 2048
+
+/* Revocation (revocation.c, notary-verification.md §6). A CRL body must be
+ * smaller than 32 MiB (notation: reading exactly 32 MiB is an error); an
+ * OCSP response at most 20480 bytes (notation reads no more). */
+#define SIGIL_MAX_CRL_SIZE (32u * 1024u * 1024u)
+#define SIGIL_MAX_OCSP_RESPONSE_SIZE 20480u
+/* OCSP URLs and CRL distribution point URIs used per certificate, and the
+ * length of one of them: keeps a hostile certificate from asking for
+ * hundreds of downloads. */
+#define SIGIL_MAX_REVOCATION_URLS 16
+#define SIGIL_MAX_REVOCATION_URL_LENGTH 2048
+/* Per-URL timeouts (§6.1 defaults) and the default budget for all the
+ * revocation traffic of one verification (containerd's pull budget is
+ * 10 s; the caller may set its own). */
+#define SIGIL_DEFAULT_OCSP_TIMEOUT_MS 2000
+#define SIGIL_DEFAULT_CRL_TIMEOUT_MS 5000
+#define SIGIL_DEFAULT_REVOCATION_BUDGET_MS 8000
+/* Redirects followed for an OCSP or CRL download. */
+#define SIGIL_MAX_REVOCATION_REDIRECTS 3
+/* In-memory revocation cache per verifier: entries and total bytes
+ * (least recently used evicted first). */
+#define SIGIL_MAX_REVOCATION_CACHE_ENTRIES 1024
+#define SIGIL_MAX_REVOCATION_CACHE_BYTES (256u * 1024u * 1024u)
+/* Files examined in an offline seed directory. */
+#define SIGIL_MAX_REVOCATION_SEED_FILES 4096
+
 #endif

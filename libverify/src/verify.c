@@ -12,9 +12,12 @@
 #include "dn.h"
 #include "envelope.h"
 #include "errors.h"
+#include "http.h"
 #include "oci.h"
 #include "payload.h"
 #include "policy_internal.h"
+#include "quote.h"
+#include "revocation.h"
 #include "result.h"
 #include "source_internal.h"
 #include "strlist.h"
@@ -34,6 +37,8 @@ struct sigil_verifier {
 	loaded_store *stores;
 	size_t store_count;
 	sigil__strlist warnings;
+	sigil__revocation *rev;  /* §6 checker and its caches */
+	int64_t rev_budget_ms;
 };
 
 static const loaded_store *find_store(const sigil_verifier *v, sigil__store_type type,
@@ -106,7 +111,33 @@ SIGIL_EXPORT sigil_status sigil_verifier_new(sigil_verifier **out, const char *c
 			v->stores[v->store_count++] = (loaded_store){ ref->type, name, certs, error };
 		}
 	}
+	/* revocation checking with the defaults until configured otherwise */
+	if (sigil__revocation_new(&v->rev, NULL, err) != SIGIL_STATUS_OK) {
+		sigil_verifier_free(v);
+		return SIGIL_STATUS_ERROR;
+	}
+	v->rev_budget_ms = SIGIL_DEFAULT_REVOCATION_BUDGET_MS;
 	*out = v;
+	return SIGIL_STATUS_OK;
+}
+
+SIGIL_EXPORT sigil_status sigil_verifier_set_revocation(sigil_verifier *v,
+	const sigil_revocation_options *o, sigil_error *err)
+{
+	if (!v || !o)
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_verifier_set_revocation: missing argument");
+	if (o->version != SIGIL_REVOCATION_OPTIONS_VERSION)
+		return sigil__err(err, SIGIL_ERR_USAGE,
+			"sigil_verifier_set_revocation: options of another version");
+	if (o->ocsp_timeout_ms < 0 || o->crl_timeout_ms < 0 || o->budget_ms < 0)
+		return sigil__err(err, SIGIL_ERR_USAGE, "revocation timeouts must not be negative");
+	sigil__rev_config cfg = { o->cache_dir, o->seed_dir, o->allow_https != 0,
+		o->ocsp_timeout_ms, o->crl_timeout_ms };
+	sigil__revocation *rv = NULL;
+	SIGIL_TRY(sigil__revocation_new(&rv, &cfg, err));
+	sigil__revocation_free(v->rev);
+	v->rev = rv;
+	v->rev_budget_ms = o->budget_ms ? o->budget_ms : SIGIL_DEFAULT_REVOCATION_BUDGET_MS;
 	return SIGIL_STATUS_OK;
 }
 
@@ -122,6 +153,7 @@ SIGIL_EXPORT void sigil_verifier_free(sigil_verifier *v)
 	}
 	free(v->stores);
 	sigil__strlist_clear(&v->warnings);
+	sigil__revocation_free(v->rev);
 	free(v);
 }
 
@@ -150,6 +182,7 @@ typedef struct sig_ctx {
 	int64_t now;
 	sigil_signature_result *sr;
 	int64_t valid_until;
+	int64_t rev_deadline_ms;  /* sigil__now_ms clock */
 } sig_ctx;
 
 /* Record a failed check. Returns 1 when the failure is enforced (the
@@ -349,16 +382,15 @@ static char *subject_of(X509 *cert)
 	return s ? s : strdup("?");
 }
 
-/* Revocation is not implemented yet (issue "Certificate revocation"). A
- * certificate that names OCSP or CRL endpoints must not be silently
- * accepted where revocation is enforced: report it as unavailable. */
-static X509 *first_with_revocation_info(STACK_OF(X509) *chain)
+/* §6 for chain; the earliest nextUpdate relied on bounds the verdict */
+static sigil_status run_revocation(sig_ctx *c, STACK_OF(X509) *chain,
+	sigil__rev_purpose purpose, int64_t signing_time, sigil__rev_outcome *out, sigil_error *err)
 {
-	/* the root is never checked (§6.2 step 2) */
-	for (int i = 0; i + 1 < sk_X509_num(chain); i++)
-		if (sigil__cert_has_revocation_info(sk_X509_value(chain, i)))
-			return sk_X509_value(chain, i);
-	return NULL;
+	SIGIL_TRY(sigil__revocation_check_chain(c->v->rev, chain, purpose, signing_time, c->now,
+		c->rev_deadline_ms, out, err));
+	if (out->valid_until < c->valid_until)
+		c->valid_until = out->valid_until;
+	return SIGIL_STATUS_OK;
 }
 
 /* §4.4.4 and §5 */
@@ -452,37 +484,57 @@ static int check_authentic_timestamp(sig_ctx *c, const sigil__envelope *env, sig
 			subj, t2);
 	}
 	/* step 9: the TSA chain's revocation runs even when the policy skips
-	 * revocation for the signing chain */
-	X509 *rev = tsa_chain ? first_with_revocation_info(tsa_chain) : NULL;
-	if (rev) {
-		_cleanup_free_ char *subj = subject_of(rev);
-		return fail_check(c, K, SIGIL_ERR_UNSUPPORTED, err,
-			"failed to check timestamping certificate chain revocation with error: "
-			"certificate \"%s\" lists OCSP or CRL endpoints and revocation checking is not "
-			"available in this version of sigil", subj);
+	 * revocation for the signing chain; purpose timestamping, no signing
+	 * time; anything but OK fails authenticTimestamp (§6.5) */
+	if (tsa_chain) {
+		sigil__rev_outcome ro;
+		sigil_error rerr = SIGIL_ERROR_INIT;
+		sigil__quoted q;
+		if (run_revocation(c, tsa_chain, SIGIL__REV_TIMESTAMPING, 0, &ro, &rerr) != SIGIL_STATUS_OK)
+			return fail_check(c, K, rerr.category, err,
+				"failed to check timestamping certificate chain revocation with error: %s",
+				rerr.message);
+		if (ro.status == SIGIL__REV_REVOKED)
+			return fail_check(c, K, SIGIL_ERR_POLICY, err,
+				"timestamping certificate with subject %s is revoked; %s",
+				sigil__quote_str(&q, ro.subject), ro.detail);
+		if (ro.status == SIGIL__REV_UNKNOWN)
+			return fail_check(c, K, SIGIL_ERR_NETWORK, err,
+				"timestamping certificate with subject %s revocation status is unknown; %s",
+				sigil__quote_str(&q, ro.subject), ro.detail);
 	}
 	pass_check(c, K, err);
 	return 0;
 }
 
-/* §4.4.5 / §6 - not yet available; see first_with_revocation_info */
+/* §4.4.5 / §6: the signing chain; the authentic signing time only under
+ * the signingAuthority scheme (§8 row 15) */
 static int check_revocation(sig_ctx *c, const sigil__envelope *env, sigil_error *err)
 {
-	if (sigil_statement_action(c->st, SIGIL_CHECK_REVOCATION) == SIGIL_ACTION_SKIP) {
-		skip_check(c, SIGIL_CHECK_REVOCATION, err, "skipped by the trust policy");
+	const sigil_check K = SIGIL_CHECK_REVOCATION;
+	if (sigil_statement_action(c->st, K) == SIGIL_ACTION_SKIP) {
+		skip_check(c, K, err, "skipped by the trust policy");
 		return 0;
 	}
-	X509 *rev = first_with_revocation_info(env->chain);
-	if (rev) {
-		_cleanup_free_ char *subj = subject_of(rev);
-		return fail_check(c, SIGIL_CHECK_REVOCATION, SIGIL_ERR_UNSUPPORTED, err,
-			"unable to check revocation status, err: certificate \"%s\" lists OCSP or CRL "
-			"endpoints and revocation checking is not available in this version of sigil; "
-			"set the policy's revocation override to \"log\" or \"skip\" to accept it", subj);
-	}
-	/* no certificate names a revocation method: nothing can be revoked
-	 * (§6.1 "neither OCSP nor CRL information counts as not revoked") */
-	pass_check(c, SIGIL_CHECK_REVOCATION, err);
+	int64_t signing_time = env->scheme == SIGIL_SCHEME_SIGNING_AUTHORITY ? env->signing_time : 0;
+	sigil__rev_outcome ro;
+	sigil_error rerr = SIGIL_ERROR_INIT;
+	sigil__quoted q;
+	if (run_revocation(c, env->chain, SIGIL__REV_CODE_SIGNING, signing_time, &ro, &rerr) !=
+	    SIGIL_STATUS_OK)
+		return fail_check(c, K, rerr.category, err,
+			"unable to check revocation status, err: %s", rerr.message);
+	/* notation's wording first, then where the status came from */
+	if (ro.status == SIGIL__REV_REVOKED)
+		return fail_check(c, K, SIGIL_ERR_POLICY, err,
+			"signing certificate with subject %s is revoked; %s",
+			sigil__quote_str(&q, ro.subject), ro.detail);
+	if (ro.status == SIGIL__REV_UNKNOWN)
+		return fail_check(c, K, SIGIL_ERR_NETWORK, err,
+			"signing certificate with subject %s revocation status is unknown; %s",
+			sigil__quote_str(&q, ro.subject), ro.detail);
+	/* OK, or no certificate names a revocation method (§6.1) */
+	pass_check(c, K, err);
 	return 0;
 }
 
@@ -625,7 +677,8 @@ static sigil_status fetch_envelope(sigil_source *src, const sigil_descriptor *sd
 
 static sigil_status validate_options(const sigil_verify_options *o, sigil_error *err)
 {
-	if (!o || o->version != SIGIL_VERIFY_OPTIONS_VERSION)
+	/* version 1 lacks deadline_ms */
+	if (!o || (o->version != 1 && o->version != SIGIL_VERIFY_OPTIONS_VERSION))
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_verify: options missing or of another version");
 	if (!o->scope || !o->scope[0])
 		return sigil__err(err, SIGIL_ERR_USAGE, "a scope (registry/repository) is required");
@@ -635,6 +688,8 @@ static sigil_status validate_options(const sigil_verify_options *o, sigil_error 
 	if (o->max_signatures > SIGIL_MAX_SIGNATURES)
 		return sigil__err(err, SIGIL_ERR_USAGE, "max signatures must be at most %d",
 			SIGIL_MAX_SIGNATURES);
+	if (o->version >= 2 && o->deadline_ms < 0)
+		return sigil__err(err, SIGIL_ERR_USAGE, "the deadline must not be negative");
 	if (o->user_metadata_count > SIGIL_MAX_USER_METADATA)
 		return sigil__err(err, SIGIL_ERR_USAGE, "at most %d user metadata pairs",
 			SIGIL_MAX_USER_METADATA);
@@ -660,7 +715,8 @@ static const char *remedy(sigil_check k)
 	case SIGIL_CHECK_AUTHENTIC_TIMESTAMP:
 		return "re-sign with a currently valid certificate, or timestamp the signature with a TSA the policy trusts";
 	case SIGIL_CHECK_REVOCATION:
-		return "re-sign with a certificate that is not revoked";
+		return "re-sign with a certificate that is not revoked; if its status is unknown, make the "
+			"certificate's OCSP/CRL endpoints reachable or stage its CRLs in a revocation seed directory";
 	case SIGIL_CHECK_PLUGIN:
 		return "sign without a verification plugin, or verify this artifact with notation";
 	case SIGIL_CHECK_USER_METADATA:
@@ -699,6 +755,11 @@ SIGIL_EXPORT sigil_status sigil_verify(sigil_verifier *v, sigil_source *src,
 	snprintf(ref, sizeof ref, "%s@%s", opts->scope, opts->digest);
 	int64_t now = opts->now ? opts->now : sigil__time_now();
 	size_t max = opts->max_signatures ? opts->max_signatures : SIGIL_DEFAULT_MAX_SIGNATURES;
+	/* one revocation budget for the whole verification, within the
+	 * caller's deadline */
+	int64_t rev_deadline = sigil__now_ms() + v->rev_budget_ms;
+	if (opts->version >= 2 && opts->deadline_ms > 0 && opts->deadline_ms < rev_deadline)
+		rev_deadline = opts->deadline_ms;
 	sigil_status st = SIGIL_STATUS_OK;
 
 	/* §4.2 step 2: the policy first; skip needs no signature access */
@@ -769,7 +830,7 @@ SIGIL_EXPORT sigil_status sigil_verify(sigil_verifier *v, sigil_source *src,
 			st = SIGIL_STATUS_ERROR;
 			goto done;
 		}
-		sig_ctx c = { v, stmt, &r->artifact, opts, now, sr, INT64_MAX };
+		sig_ctx c = { v, stmt, &r->artifact, opts, now, sr, INT64_MAX, rev_deadline };
 		verify_one(&c, media_type, blob, blob_len, err);
 		free(blob);
 		if (sr->verdict == SIGIL_VERDICT_PASS) {

@@ -13,11 +13,18 @@ match too.
 Exit status: 0 agreement, 1 disagreement, 77 skipped (meson's skip code).
 """
 import argparse
+import contextlib
+import fcntl
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.parse
 
 SKIP = 77
 
@@ -82,6 +89,64 @@ def expected_logged(expected):
     return sorted(found)
 
 
+REVOCATION_HOST, REVOCATION_PORT = "127.0.0.1", 5081
+
+
+@contextlib.contextmanager
+def revocation_server(case):
+    """Serve the case's revocation/urls.json on 127.0.0.1:5081 (the port is
+    fixed inside the certificates): a "file" entry with 200 and its content
+    type, "file": null with its status (404). The port is shared by every
+    revocation case of every build directory on this machine, so a lock
+    file serialises them."""
+    with open(os.path.join(case, "revocation", "urls.json")) as f:
+        urls = json.load(f)
+    routes = {}
+    for url, entry in urls.items():
+        u = urllib.parse.urlsplit(url)
+        if (u.hostname, u.port) != (REVOCATION_HOST, REVOCATION_PORT):
+            raise SystemExit(f"{url}: not on {REVOCATION_HOST}:{REVOCATION_PORT}")
+        if entry.get("file"):
+            with open(os.path.join(case, entry["file"]), "rb") as b:
+                routes[u.path] = (200, entry.get("content_type", "application/octet-stream"), b.read())
+        else:
+            routes[u.path] = (entry.get("status", 404), "text/plain", b"not found\n")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            status, ctype, body = routes.get(urllib.parse.urlsplit(self.path).path,
+                                             (404, "text/plain", b"not found\n"))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    lock_path = os.path.join(tempfile.gettempdir(), f"sigil-revocation-{REVOCATION_PORT}.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # the previous holder's socket may linger for a moment
+        for attempt in range(50):
+            try:
+                http.server.ThreadingHTTPServer.allow_reuse_address = True
+                srv = http.server.ThreadingHTTPServer((REVOCATION_HOST, REVOCATION_PORT), Handler)
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        t = threading.Thread(target=srv.serve_forever, daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--list", metavar="CORPUS", help="print the case names of a corpus")
@@ -99,11 +164,6 @@ def main():
     with open(os.path.join(case, "expected.json")) as f:
         expected = json.load(f)
     label = f"{args.kind}/{name}"
-
-    if expected.get("requires_revocation_server"):
-        print(f"SKIPPED {label}: needs CRLs served on 127.0.0.1:5081 and revocation checking, "
-              f"which is the issue \"Certificate revocation\" (not implemented yet)")
-        return SKIP
 
     want_verdict = expected["verdict"]
     acceptable = expected.get("acceptable_verdicts") or [want_verdict]
@@ -131,7 +191,17 @@ def main():
     for k, v in sorted(expected.get("user_metadata_required", {}).items()):
         cmd += ["--user-metadata", f"{k}={v}"]
     cmd.append(os.path.join(case, "layout") + "@" + digest)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    # revocation cases: their CRLs served while sigil runs; sigil keeps no
+    # revocation cache on disk unless asked (--revocation-cache), so
+    # nothing is cached across cases
+    server = contextlib.nullcontext()
+    if expected.get("requires_revocation_server"):
+        if not os.path.isfile(os.path.join(case, "revocation", "urls.json")):
+            print(f"FAIL {label}: requires_revocation_server but no revocation/urls.json")
+            return 1
+        server = revocation_server(case)
+    with server:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     try:
         out = json.loads(proc.stdout) if proc.stdout.strip() else {}
     except json.JSONDecodeError:

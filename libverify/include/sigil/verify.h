@@ -39,6 +39,39 @@ SIGIL_EXPORT const sigil_policy *sigil_verifier_policy(const sigil_verifier *ver
 SIGIL_EXPORT size_t sigil_verifier_warning_count(const sigil_verifier *verifier);
 SIGIL_EXPORT const char *sigil_verifier_warning_get(const sigil_verifier *verifier, size_t i);
 
+/* Certificate revocation checking (notary-verification.md §6): OCSP, then
+ * CRLs, for every certificate of the signing chain (and of a timestamp's
+ * TSA chain) but the root. Responses and CRLs are cached in memory per
+ * verifier and used until their nextUpdate; with cache_dir also on disk
+ * (one file per CRL URL / OCSP CertID, written atomically), so that a
+ * restarted verifier does not download them again. seed_dir holds
+ * pre-staged CRLs and OCSP responses (DER or PEM CRLs, DER OCSP responses,
+ * any file name; or a copy of a cache_dir) for nodes that cannot reach the
+ * CA's endpoints. Everything read from cache_dir or seed_dir is validated
+ * again (issuer signature, freshness) before use. */
+typedef struct sigil_revocation_options {
+	unsigned version;
+	const char *cache_dir;   /* NULL: memory cache only */
+	const char *seed_dir;    /* NULL: no offline seed */
+	int allow_https;         /* also fetch https OCSP/CRL URLs (default: http only) */
+	int64_t ocsp_timeout_ms; /* per OCSP URL; 0 = 2000 */
+	int64_t crl_timeout_ms;  /* per CRL URL; 0 = 5000 */
+	/* All revocation traffic of one sigil_verify call ends within this
+	 * many milliseconds (or by sigil_verify_options.deadline_ms, whichever
+	 * comes first); 0 = 8000. */
+	int64_t budget_ms;
+} sigil_revocation_options;
+
+#define SIGIL_REVOCATION_OPTIONS_VERSION 1
+#define SIGIL_REVOCATION_OPTIONS_INIT { SIGIL_REVOCATION_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0 }
+
+/* sigil_verifier_set_revocation - configure revocation checking (the
+ * default: memory cache, http only, default timeouts). Replaces the
+ * previous configuration and empties the memory cache. Not to be called
+ * while a sigil_verify on the same verifier is running. */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_verifier_set_revocation(
+	sigil_verifier *verifier, const sigil_revocation_options *opts, sigil_error *err);
+
 #define SIGIL_DEFAULT_MAX_SIGNATURES 100
 
 typedef struct sigil_verify_options {
@@ -56,10 +89,15 @@ typedef struct sigil_verify_options {
 	size_t user_metadata_count;
 	/* Verification time, seconds since the epoch; 0 = now. */
 	int64_t now;
+	/* Since version 2: an absolute deadline for the network work of this
+	 * verification (revocation checks), on the sigil_registry_now_ms
+	 * clock; 0 = none beyond the revocation budget. */
+	int64_t deadline_ms;
 } sigil_verify_options;
 
-#define SIGIL_VERIFY_OPTIONS_VERSION 1
-#define SIGIL_VERIFY_OPTIONS_INIT { SIGIL_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, 0, 0 }
+/* Version 1 callers (without deadline_ms) are still accepted. */
+#define SIGIL_VERIFY_OPTIONS_VERSION 2
+#define SIGIL_VERIFY_OPTIONS_INIT { SIGIL_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
 
 typedef enum sigil_verdict {
 	SIGIL_VERDICT_FAIL = 0,
