@@ -208,7 +208,8 @@ sigil_status sigild__trust_revision(const char *config_dir, char **out, sigil_er
 	return SIGIL_STATUS_OK;
 }
 
-sigil_status sigild__snapshot_load(const char *config_dir, sigild_snapshot **out, sigil_error *err)
+sigil_status sigild__snapshot_load(const char *config_dir, const char *revocation_cache,
+	sigild_snapshot **out, sigil_error *err)
 {
 	if (!config_dir || !out)
 		return sigild__err(err, SIGIL_ERR_USAGE, "sigild__snapshot_load: missing argument");
@@ -220,6 +221,18 @@ sigil_status sigild__snapshot_load(const char *config_dir, sigild_snapshot **out
 		if (sigil_verifier_new(&v, config_dir, err) != SIGIL_STATUS_OK) {
 			free(before);
 			return SIGIL_STATUS_ERROR;
+		}
+		if (revocation_cache) {
+			/* OCSP responses and CRLs outlive one verification and one
+			 * sigild process (issue "Certificate revocation": cached in
+			 * sigild's state) */
+			sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+			ro.cache_dir = revocation_cache;
+			if (sigil_verifier_set_revocation(v, &ro, err) != SIGIL_STATUS_OK) {
+				free(before);
+				sigil_verifier_free(v);
+				return SIGIL_STATUS_ERROR;
+			}
 		}
 		if (sigild__trust_revision(config_dir, &after, err) != SIGIL_STATUS_OK) {
 			free(before);

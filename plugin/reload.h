@@ -21,10 +21,13 @@ typedef struct sigild_snapshot {
 SIGIL_MUST_CHECK sigil_status sigild__trust_revision(const char *config_dir, char **out,
 	sigil_error *err);
 
-/* sigild__snapshot_load - revision + verifier, consistent with each other:
+/* sigild__snapshot_load - revision + verifier, consistent with each other;
+ * revocation_cache (may be NULL) is the directory where OCSP responses and
+ * CRLs are kept across verifications and restarts:
  * the revision is computed before and after loading, and the load is
  * retried when a file changed in between. refs = 1. */
-SIGIL_MUST_CHECK sigil_status sigild__snapshot_load(const char *config_dir, sigild_snapshot **out,
+SIGIL_MUST_CHECK sigil_status sigild__snapshot_load(const char *config_dir,
+	const char *revocation_cache, sigild_snapshot **out,
 	sigil_error *err);
 
 sigild_snapshot *sigild__snapshot_ref(sigild_snapshot *s);

@@ -12,7 +12,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sigil/sigil.h>
 #include "service.h"
@@ -31,6 +33,7 @@
 
 struct sigild_service {
 	sigild_config cfg;
+	char *revocation_cache;  /* <stateDir>/revocation, or NULL */
 
 	pthread_mutex_t lock; /* snap, last_reload_error */
 	sigild_snapshot *snap;
@@ -136,6 +139,7 @@ void sigild_service_free(sigild_service *s)
 		sigil_registry_free(s->pool_free[i]);
 	free(s->pool_free);
 	sigild__snapshot_unref(s->snap);
+	free(s->revocation_cache);
 	free(s->last_reload_error);
 	sigild_cache_free(s->cache);
 	sigild_audit_close(s->audit);
@@ -189,7 +193,21 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 	}
 	s->pool_free[s->pool_free_count++] = reg;
 	s->pool_created = 1;
-	if (sigild__snapshot_load(s->cfg.config_dir, &s->snap, err) != SIGIL_STATUS_OK) {
+	/* the revocation cache lives in the state directory; without one (or
+	 * if it cannot be created) revocation data is cached in memory only */
+	if (s->cfg.state_dir && s->cfg.state_dir[0]) {
+		char *dir = NULL;
+		if (asprintf(&dir, "%s/revocation", s->cfg.state_dir) < 0) {
+			sigild_service_free(s);
+			return sigild__err_oom(err);
+		}
+		(void)mkdir(s->cfg.state_dir, 0700);
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			s->revocation_cache = dir;
+		else
+			free(dir);
+	}
+	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, &s->snap, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
 		return sigild__err_wrap(err, "trust configuration in %s", cfg->config_dir);
 	}
@@ -218,7 +236,7 @@ static void set_reload_error(sigild_service *s, const char *msg)
 static sigil_status reload_locked(sigild_service *s, sigil_error *err)
 {
 	sigild_snapshot *snap = NULL;
-	if (sigild__snapshot_load(s->cfg.config_dir, &snap, err) != SIGIL_STATUS_OK) {
+	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, &snap, err) != SIGIL_STATUS_OK) {
 		/* the configuration in force stays (issue 4: reload) */
 		sigild__err_wrap(err, "reload of %s failed, the previous trust configuration stays in force",
 			s->cfg.config_dir);
@@ -562,6 +580,7 @@ static Sigil__V1__VerifyResponse *verify_now(sigild_service *s, sigild_snapshot 
 	o.scope = sigil_reference_repository(q->ref);
 	o.digest = q->digest;
 	o.max_signatures = s->cfg.max_signatures;
+	o.deadline_ms = deadline;
 	o.user_metadata_keys = q->md_keys;
 	o.user_metadata_values = q->md_values;
 	o.user_metadata_count = q->md_count;

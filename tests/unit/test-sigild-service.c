@@ -136,6 +136,11 @@ static void base_config(sigild_config *c)
 	c->registry_config = strdup("");
 	free(c->audit_log);
 	c->audit_log = strdup(auditpath);
+	/* private state: the revocation cache must not land in /var/lib */
+	char state[192];
+	snprintf(state, sizeof state, "%s/state", tmpdir);
+	free(c->state_dir);
+	c->state_dir = strdup(state);
 	c->plain_http = true;
 	c->request_timeout_ms = 1000;
 }
