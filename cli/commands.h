@@ -11,5 +11,6 @@ enum {
 };
 
 int cmd_verify(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

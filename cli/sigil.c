@@ -11,6 +11,7 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  verify     verify the Notary Project signatures of an artifact\n"
+		"  status     ask sigild for its configuration, mode and counters\n"
 		"  version    print the version\n"
 		"\n"
 		"Run 'sigil <command> --help' for a command's options.\n");
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("sigil %s\n", sigil_version());
 		return 0;

@@ -114,6 +114,16 @@ def main():
     p = pull(f"{scope}@{signed}")
     R.check(p.returncode == 0, "ctr pull by digest of the signed image is allowed",
             p.stdout[-800:] + p.stderr[-800:])
+    if args.sigil:
+        st = R.run([args.sigil, "status", "--socket", sock, "--output", "json"], check_rc=False)
+        doc = {}
+        try:
+            doc = json.loads(st.stdout)
+        except ValueError:
+            pass
+        R.check(st.returncode == 0 and doc.get("allows", 0) >= 2 and doc.get("denies", 0) >= 1
+                and doc.get("mode") == "enforce",
+                "sigil status reports sigild's counters (>= 2 allowed, >= 1 denied)", st.stdout + st.stderr)
     audit = open(os.path.join(work, "audit.log")).read() if os.path.exists(os.path.join(work, "audit.log")) else ""
     R.check(unsigned in audit and signed in audit, "sigild's audit log records both decisions", audit[-1500:])
     R.finish()

@@ -1,0 +1,158 @@
+/* cmd_status.c - `sigil status`: ask sigild, over the socket the forwarder
+ * uses, for its configuration revision, mode, cache and counters. Exit 0
+ * when sigild answered, 2 when it could not be asked. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "forwarder_args.h"
+#include "grpc_client.h"
+#include "sigil/v1/verifier.pb-c.h"
+
+#define STATUS_TIMEOUT_MS 3000
+
+static void status_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sigil status [--socket PATH] [--output text|json]\n"
+		"\n"
+		"  --socket PATH       sigild's socket (default $SIGIL_SOCKET, else /run/sigil/sigild.sock)\n"
+		"  --output text|json  output format (default text)\n");
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void print_json(const Sigil__V1__StatusResponse *r)
+{
+	const Sigil__V1__CacheStats *c = r->cache;
+	printf("{\n  \"version\": ");
+	json_string(r->version);
+	printf(",\n  \"policyRevision\": ");
+	json_string(r->policy_revision);
+	printf(",\n  \"configDir\": ");
+	json_string(r->config_dir);
+	printf(",\n  \"mode\": ");
+	json_string(r->mode);
+	printf(",\n  \"uptimeSeconds\": %" PRId64 ",\n", r->uptime_seconds);
+	printf("  \"allows\": %" PRIu64 ",\n  \"denies\": %" PRIu64 ",\n  \"errors\": %" PRIu64 ",\n",
+		r->allows, r->denies, r->errors);
+	printf("  \"dryRunWouldDeny\": %" PRIu64 ",\n  \"lastReloadError\": ", r->dry_run_would_deny);
+	json_string(r->last_reload_error);
+	if (c)
+		printf(",\n  \"cache\": {\"entries\": %" PRIu64 ", \"capacity\": %" PRIu64 ", \"hits\": %" PRIu64
+			", \"misses\": %" PRIu64 ", \"evictions\": %" PRIu64 "}",
+			c->entries, c->capacity, c->hits, c->misses, c->evictions);
+	printf("\n}\n");
+}
+
+static void print_text(const Sigil__V1__StatusResponse *r, const char *sock)
+{
+	const Sigil__V1__CacheStats *c = r->cache;
+	printf("sigild %s at %s: mode %s, up %" PRId64 " s\n", r->version, sock, r->mode, r->uptime_seconds);
+	printf("  trust configuration: %s (revision %s)\n", r->config_dir, r->policy_revision);
+	if (r->last_reload_error && r->last_reload_error[0])
+		printf("  last reload FAILED, previous configuration in force: %s\n", r->last_reload_error);
+	printf("  decisions: %" PRIu64 " allowed, %" PRIu64 " denied, %" PRIu64 " errors",
+		r->allows, r->denies, r->errors);
+	if (r->dry_run_would_deny)
+		printf(", %" PRIu64 " would have been denied (dry-run)", r->dry_run_would_deny);
+	printf("\n");
+	if (c)
+		printf("  verdict cache: %" PRIu64 "/%" PRIu64 " entries, %" PRIu64 " hits, %" PRIu64
+			" misses, %" PRIu64 " evictions\n",
+			c->entries, c->capacity, c->hits, c->misses, c->evictions);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	int json = 0, opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "sigil status: --output must be text or json\n");
+				return EXIT_UNUSABLE;
+			}
+			break;
+		case 'h':
+			status_usage(stdout);
+			return 0;
+		default:
+			status_usage(stderr);
+			return EXIT_UNUSABLE;
+		}
+	}
+	if (optind != argc) {
+		status_usage(stderr);
+		return EXIT_UNUSABLE;
+	}
+	if (!sock) {
+		sock = secure_getenv("SIGIL_SOCKET");
+		if (!sock || !sock[0])
+			sock = "/run/sigil/sigild.sock";
+	}
+	Sigil__V1__StatusRequest req = SIGIL__V1__STATUS_REQUEST__INIT;
+	uint8_t buf[16];
+	size_t len = sigil__v1__status_request__pack(&req, buf);
+	int64_t now = sigil_forwarder_now_ms();
+	sigil_grpc_call call = {
+		.socket_path = sock,
+		.method = "/sigil.v1.Verifier/Status",
+		.request = buf,
+		.request_len = len,
+		.deadline_ms = now + STATUS_TIMEOUT_MS,
+		.timeout_ms = STATUS_TIMEOUT_MS,
+		.connect_retry_until_ms = now,
+		.max_response = 1 << 20,
+	};
+	sigil_grpc_result res;
+	memset(&res, 0, sizeof res);
+	char reason[1024];
+	if (sigil_grpc_unary(&call, &res, reason, sizeof reason) != 0) {
+		fprintf(stderr, "sigil status: %s\n", reason);
+		return EXIT_UNUSABLE;
+	}
+	if (res.status != 0) {
+		fprintf(stderr, "sigil status: sigild at %s answered %s: %s\n", sock,
+			sigil_grpc_status_name(res.status), res.message);
+		free(res.response);
+		return EXIT_UNUSABLE;
+	}
+	Sigil__V1__StatusResponse *r = sigil__v1__status_response__unpack(NULL, res.response_len, res.response);
+	free(res.response);
+	if (!r) {
+		fprintf(stderr, "sigil status: sigild at %s sent a StatusResponse that does not parse\n", sock);
+		return EXIT_UNUSABLE;
+	}
+	if (json)
+		print_json(r);
+	else
+		print_text(r, sock);
+	sigil__v1__status_response__free_unpacked(r, NULL);
+	return 0;
+}
