@@ -276,6 +276,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sigild", required=True)
     ap.add_argument("--case", default="001-jws-rsa2048-valid")
+    ap.add_argument("--verifier", help="sigil-verifier, driven against the live sigild")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="sigil-daemon-")
@@ -400,6 +401,21 @@ def run_tests(args, work, daemons):
     st_resp = status(d.stub())
     check(n(st_resp, 7) >= 1 and n(st_resp, 8) >= 2, "Status counts the allows and denies",
           repr(st_resp))
+
+    # ---- the forwarder containerd execs, against this sigild, with the
+    # arguments and stdin containerd gives it
+    if args.verifier:
+        for c, rc_want, words in ((good, 0, "sigil: allowed"), (unsigned, 1, "no signature")):
+            desc = json.dumps({"mediaType": c.media_type, "digest": c.digest, "size": c.size})
+            p = subprocess.run([os.path.abspath(args.verifier), "-name", f"{reg.host}/{c.repo}:v1",
+                                "-digest", c.digest, "-stdin-media-type",
+                                "application/vnd.oci.descriptor.v1+json"],
+                               input=desc, capture_output=True, text=True, timeout=30,
+                               env={"SIGIL_SOCKET": sock, "PATH": "/usr/bin:/bin"})
+            line = p.stdout.strip()
+            check(p.returncode == rc_want and words in line and "\n" not in line,
+                  f"sigil-verifier {c.case}: exit {rc_want}, one line with '{words}'",
+                  f"exit {p.returncode}: {p.stdout!r} {p.stderr[-500:]!r}")
 
     # ---- deadlines: a registry that hangs; the answer comes before the
     # client's deadline (sigild keeps a margin to reply)
