@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 	}
 
 	if (sigild_config_load(&cfg, config_path, config_is_default, &err) != SIGIL_STATUS_OK) {
-		log_msg(SIGILD_LOG_ERR, "configuration %s: %s", config_path, err.message);
+		log_msg(SIGILD_LOG_ERR, "configuration: %s", err.message); /* the message names the file */
 		return 2;
 	}
 	if ((o_socket && !replace_str(&cfg.socket, o_socket)) ||
