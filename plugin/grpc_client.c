@@ -410,9 +410,12 @@ int sigil_grpc_unary(const sigil_grpc_call *call, sigil_grpc_result *res,
 {
 	if (call->request_len > UINT32_MAX - GRPC_PREFIX)
 		return fail(reason, reason_len, "request too large");
+	res->unreachable = 0;
 	int fd = connect_retry(call, reason, reason_len);
-	if (fd < 0)
+	if (fd < 0) {
+		res->unreachable = 1;
 		return -1;
+	}
 	call_state st = { .call = call, .framed_len = call->request_len + GRPC_PREFIX };
 	st.framed = malloc(st.framed_len);
 	if (!st.framed) {

@@ -24,6 +24,8 @@ typedef struct sigil_grpc_result {
 	char message[512];   /* grpc-message, percent-decoded, control chars as '?' */
 	uint8_t *response;   /* the response message (status 0 only); free() it */
 	size_t response_len;
+	int unreachable;     /* set when -1 is returned because nothing accepted
+	                        the connection within the retry window */
 } sigil_grpc_result;
 
 /* sigil_grpc_unary - connect (retrying ECONNREFUSED/ENOENT/EAGAIN with
