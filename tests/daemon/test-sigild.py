@@ -532,8 +532,11 @@ def run_tests(args, work, daemons):
         before = d.log_text().count("reloaded the trust policy")
         shutil.copy(src, os.path.join(ca_dirs[0], "extra-copy.pem"))
         rev3 = wait_for(lambda: s(status(d.stub()), 2), lambda r: r != rev2, 10)
-        check(rev3 != rev2 and d.log_text().count("reloaded the trust policy") == before + 1,
-              "adding a certificate under truststore/x509/... triggers one reload",
+        # at least one reload: on a loaded machine the earlier edits' debounced
+        # reload may still land inside this window, so exactly one is not a
+        # property the test can assert without racing
+        check(rev3 != rev2 and d.log_text().count("reloaded the trust policy") >= before + 1,
+              "adding a certificate under truststore/x509/... triggers a reload",
               f"revision {rev2} -> {rev3}")
 
     # touching a file without changing it: noticed, but nothing reloads
