@@ -40,6 +40,7 @@ void sigild_config_clear(sigild_config *cfg)
 	free(cfg->credential_provider_bin_dir);
 	free(cfg->state_dir);
 	free(cfg->audit_log);
+	free(cfg->revocation_seed_dir);
 	for (size_t i = 0; i < cfg->allow_count; i++)
 		free(cfg->allow_digests[i]);
 	free(cfg->allow_digests);
@@ -62,6 +63,7 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 	c.registry_config = strdup(SIGILD_DEFAULT_REGISTRY_CONFIG);
 	c.state_dir = strdup(SIGILD_DEFAULT_STATE_DIR);
 	c.audit_log = strdup("");
+	c.revocation_seed_dir = strdup("");
 	c.mode = SIGILD_MODE_ENFORCE;
 	c.plain_http = false;
 	c.max_signatures = 100;
@@ -72,7 +74,8 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 	c.request_timeout_ms = 3000;
 	c.workers = 8;
 	c.audit_format = SIGILD_AUDIT_JSON;
-	if (!c.socket || !c.config_dir || !c.registry_config || !c.state_dir || !c.audit_log) {
+	if (!c.socket || !c.config_dir || !c.registry_config || !c.state_dir || !c.audit_log ||
+	    !c.revocation_seed_dir) {
 		sigild_config_clear(&c);
 		return sigild__err_oom(err);
 	}
@@ -93,6 +96,7 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 	c.credential_provider_bin_dir = dup_or_null(src->credential_provider_bin_dir);
 	c.state_dir = dup_or_null(src->state_dir);
 	c.audit_log = dup_or_null(src->audit_log);
+	c.revocation_seed_dir = dup_or_null(src->revocation_seed_dir);
 	c.allow_digests = NULL;
 	c.allow_count = 0;
 	int oom = (src->socket && !c.socket) || (src->config_dir && !c.config_dir) ||
@@ -100,7 +104,8 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 		(src->docker_config && !c.docker_config) ||
 		(src->credential_provider_config && !c.credential_provider_config) ||
 		(src->credential_provider_bin_dir && !c.credential_provider_bin_dir) ||
-		(src->state_dir && !c.state_dir) || (src->audit_log && !c.audit_log);
+		(src->state_dir && !c.state_dir) || (src->audit_log && !c.audit_log) ||
+		(src->revocation_seed_dir && !c.revocation_seed_dir);
 	if (!oom && src->allow_count) {
 		c.allow_digests = calloc(src->allow_count, sizeof *c.allow_digests);
 		if (!c.allow_digests) {
@@ -197,6 +202,7 @@ typedef enum str_rule {
 	STR_ABSOLUTE,      /* a non-empty absolute path */
 	STR_EMPTY_OK,      /* any string; "" has a meaning */
 	STR_NULLABLE_PATH, /* null (not used) or a non-empty path */
+	STR_EMPTY_OR_ABSOLUTE, /* "" (not used) or an absolute path */
 } str_rule;
 
 static sigil_status get_string(json_object *v, const char *key, str_rule rule, char **slot,
@@ -218,10 +224,10 @@ static sigil_status get_string(json_object *v, const char *key, str_rule rule, c
 		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": NUL character in the string", key);
 	if (n > SIGILD_MAX_PATH)
 		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": longer than %d bytes", key, SIGILD_MAX_PATH);
-	if (n == 0 && rule != STR_EMPTY_OK)
+	if (n == 0 && rule != STR_EMPTY_OK && rule != STR_EMPTY_OR_ABSOLUTE)
 		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": must not be empty%s", key,
 			rule == STR_NULLABLE_PATH ? " (use null to leave it unset)" : "");
-	if (rule == STR_ABSOLUTE && s[0] != '/')
+	if ((rule == STR_ABSOLUTE || (rule == STR_EMPTY_OR_ABSOLUTE && n > 0)) && s[0] != '/')
 		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": must be an absolute path, got \"%s\"", key, s);
 	char *copy = strdup(s);
 	if (!copy)
@@ -367,6 +373,8 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		return get_string(v, key, STR_NONEMPTY, &c->state_dir, err);
 	if (strcmp(key, "auditLog") == 0)
 		return get_string(v, key, STR_EMPTY_OK, &c->audit_log, err);
+	if (strcmp(key, "revocationSeedDir") == 0)
+		return get_string(v, key, STR_EMPTY_OR_ABSOLUTE, &c->revocation_seed_dir, err);
 	if (strcmp(key, "mode") == 0) {
 		if (!json_object_is_type(v, json_type_string))
 			return sigild__err(err, SIGIL_ERR_MALFORMED, "\"mode\": expected a string, got %s",

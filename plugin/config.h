@@ -48,6 +48,9 @@ typedef struct sigild_config {
 	size_t allow_count;
 	/* additions (keep at the end) */
 	sigild_audit_format audit_format; /* "auditFormat": "json" | "text" */
+	/* "revocationSeedDir": offline CRLs / OCSP responses ("" = none),
+	 * sigil_revocation_options.seed_dir */
+	char *revocation_seed_dir;
 } sigild_config;
 
 /* sigild_config_defaults - fill every field with its default. */

@@ -209,7 +209,7 @@ sigil_status sigild__trust_revision(const char *config_dir, char **out, sigil_er
 }
 
 sigil_status sigild__snapshot_load(const char *config_dir, const char *revocation_cache,
-	sigild_snapshot **out, sigil_error *err)
+	const char *revocation_seed, sigild_snapshot **out, sigil_error *err)
 {
 	if (!config_dir || !out)
 		return sigild__err(err, SIGIL_ERR_USAGE, "sigild__snapshot_load: missing argument");
@@ -222,12 +222,15 @@ sigil_status sigild__snapshot_load(const char *config_dir, const char *revocatio
 			free(before);
 			return SIGIL_STATUS_ERROR;
 		}
-		if (revocation_cache) {
+		if (revocation_seed && !revocation_seed[0])
+			revocation_seed = NULL;
+		if (revocation_cache || revocation_seed) {
 			/* OCSP responses and CRLs outlive one verification and one
 			 * sigild process (issue "Certificate revocation": cached in
 			 * sigild's state) */
 			sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
 			ro.cache_dir = revocation_cache;
+			ro.seed_dir = revocation_seed;
 			if (sigil_verifier_set_revocation(v, &ro, err) != SIGIL_STATUS_OK) {
 				free(before);
 				sigil_verifier_free(v);

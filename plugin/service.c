@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "audit.h"
 #include "reload.h"
+#include "refresh.h"
 #include "util.h"
 
 /* notation caps user metadata requirements too (bounds.h
@@ -34,6 +35,7 @@
 struct sigild_service {
 	sigild_config cfg;
 	char *revocation_cache;  /* <stateDir>/revocation, or NULL */
+	sigild_refresher *refresher; /* refreshes revocation_cache, or NULL */
 
 	pthread_mutex_t lock; /* snap, last_reload_error */
 	sigild_snapshot *snap;
@@ -135,6 +137,8 @@ void sigild_service_free(sigild_service *s)
 {
 	if (!s)
 		return;
+	/* first: its pass may be using the revocation cache directory */
+	sigild_refresher_stop(s->refresher);
 	for (size_t i = 0; i < s->pool_free_count; i++)
 		sigil_registry_free(s->pool_free[i]);
 	free(s->pool_free);
@@ -207,7 +211,8 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 		else
 			free(dir);
 	}
-	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, &s->snap, err) != SIGIL_STATUS_OK) {
+	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, s->cfg.revocation_seed_dir,
+		&s->snap, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
 		return sigild__err_wrap(err, "trust configuration in %s", cfg->config_dir);
 	}
@@ -215,6 +220,14 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 		err) != SIGIL_STATUS_OK ||
 	    sigild_cache_set_revision(s->cache, s->snap->revision, err) != SIGIL_STATUS_OK ||
 	    sigild_audit_open(&s->audit, cfg->audit_log, cfg->audit_format, err) != SIGIL_STATUS_OK) {
+		sigild_service_free(s);
+		return SIGIL_STATUS_ERROR;
+	}
+	/* CRLs are downloaded again in the background before their nextUpdate,
+	 * so that a pull does not wait for it (issue 6) */
+	if (s->revocation_cache &&
+	    sigild_refresher_start(&s->refresher, s->revocation_cache, SIGILD_REFRESH_FIRST_DELAY_MS,
+		SIGILD_REFRESH_INTERVAL_MS, SIGILD_REFRESH_HORIZON_S, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
 		return SIGIL_STATUS_ERROR;
 	}
@@ -236,7 +249,8 @@ static void set_reload_error(sigild_service *s, const char *msg)
 static sigil_status reload_locked(sigild_service *s, sigil_error *err)
 {
 	sigild_snapshot *snap = NULL;
-	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, &snap, err) != SIGIL_STATUS_OK) {
+	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, s->cfg.revocation_seed_dir,
+		&snap, err) != SIGIL_STATUS_OK) {
 		/* the configuration in force stays (issue 4: reload) */
 		sigild__err_wrap(err, "reload of %s failed, the previous trust configuration stays in force",
 			s->cfg.config_dir);

@@ -153,5 +153,7 @@
 #define SIGIL_MAX_REVOCATION_CACHE_BYTES (256u * 1024u * 1024u)
 /* Files examined in an offline seed directory. */
 #define SIGIL_MAX_REVOCATION_SEED_FILES 4096
+/* Cache entries examined by one sigil_revocation_refresh pass. */
+#define SIGIL_MAX_REVOCATION_REFRESH_FILES 4096
 
 #endif

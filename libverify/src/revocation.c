@@ -31,6 +31,7 @@
 #include "http.h"
 #include "revocation.h"
 #include "timeutil.h"
+#include <sigil/verify.h>
 
 static inline void X509_CRL_freep(X509_CRL **p) { X509_CRL_free(*p); }
 static inline void OCSP_RESPONSE_freep(OCSP_RESPONSE **p) { OCSP_RESPONSE_free(*p); }
@@ -697,21 +698,21 @@ static int file_read(const char *dir, const char *sub, const char *name, size_t 
 /* Write <cache>/<sub>/<name> atomically: a temporary file in the same
  * directory, then rename, so readers see the old or the new file, never a
  * part. Errors are ignored: the cache is an optimisation. */
-static void cache_write(sigil__revocation *rv, const char *sub, const char *name,
+static int cache_write(sigil__revocation *rv, const char *sub, const char *name,
 	const uint8_t *der, size_t len)
 {
 	if (!rv->cache_dir)
-		return;
+		return 0;
 	char dir[4096], path[4096], tmp[4096];
 	if (snprintf(dir, sizeof dir, "%s/%s", rv->cache_dir, sub) >= (int)sizeof dir ||
 	    snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
 	    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-XXXXXX", dir, name) >= (int)sizeof tmp)
-		return;
+		return 0;
 	(void)mkdir(rv->cache_dir, 0700);
 	(void)mkdir(dir, 0700);
 	int fd = mkstemp(tmp);
 	if (fd < 0)
-		return;
+		return 0;
 	size_t done = 0;
 	while (done < len) {
 		ssize_t w = write(fd, der + done, len - done);
@@ -724,8 +725,77 @@ static void cache_write(sigil__revocation *rv, const char *sub, const char *name
 	int ok = done == len && fsync(fd) == 0;
 	if (close(fd) != 0)
 		ok = 0;
-	if (!ok || rename(tmp, path) != 0)
+	if (!ok || rename(tmp, path) != 0) {
 		(void)unlink(tmp);
+		return 0;
+	}
+	return 1;
+}
+
+/* The record next to a downloaded CRL, <cache>/crl/<hex>.src, from which
+ * sigil_revocation_refresh downloads and validates it again: a header
+ * line, the URL (whose SHA-256 must be the entry's name) and a newline,
+ * then the issuer certificate (DER) the CRL was validated against. Written
+ * atomically like the CRL; a missing or damaged record only means the
+ * entry is not refreshed in the background. */
+static const char source_magic[] = "sigil-crl-source 1\n";
+#define SOURCE_MAX (sizeof source_magic - 1 + SIGIL_MAX_REVOCATION_URL_LENGTH + 1 + SIGIL_MAX_CERT_SIZE)
+
+static void source_write(sigil__revocation *rv, const char *name, const char *url, X509 *issuer)
+{
+	size_t ulen = strlen(url), mlen = sizeof source_magic - 1;
+	int ilen = i2d_X509(issuer, NULL);
+	if (!rv->cache_dir || ilen <= 0 || (size_t)ilen > SIGIL_MAX_CERT_SIZE ||
+	    ulen == 0 || ulen > SIGIL_MAX_REVOCATION_URL_LENGTH)
+		return;
+	size_t total = mlen + ulen + 1 + (size_t)ilen;
+	uint8_t *buf = malloc(total);
+	if (!buf)
+		return;
+	memcpy(buf, source_magic, mlen);
+	memcpy(buf + mlen, url, ulen);
+	buf[mlen + ulen] = '\n';
+	unsigned char *p = buf + mlen + ulen + 1;
+	char sname[72];
+	snprintf(sname, sizeof sname, "%s.src", name);
+	if (i2d_X509(issuer, &p) == ilen)
+		(void)cache_write(rv, "crl", sname, buf, total);
+	free(buf);
+}
+
+static int source_read(const char *cache_dir, const char *name, char **url, X509 **issuer)
+{
+	char sname[72];
+	snprintf(sname, sizeof sname, "%s.src", name);
+	uint8_t *buf = NULL;
+	size_t len = 0, mlen = sizeof source_magic - 1;
+	if (!file_read(cache_dir, "crl", sname, SOURCE_MAX + 1, &buf, &len))
+		return 0;
+	int ok = 0;
+	const uint8_t *u = NULL, *nl = NULL;
+	if (len > mlen && memcmp(buf, source_magic, mlen) == 0) {
+		u = buf + mlen;
+		nl = memchr(u, '\n', len - mlen);
+	}
+	size_t ulen = nl ? (size_t)(nl - u) : 0;
+	if (nl && ulen > 0 && ulen <= SIGIL_MAX_REVOCATION_URL_LENGTH && !memchr(u, 0, ulen)) {
+		char h[65];
+		hex_sha256(u, ulen, h);
+		const unsigned char *p = nl + 1;
+		size_t ilen = len - (size_t)(p - buf);
+		if (strcmp(h, name) == 0 && ilen > 0) {
+			X509 *x = d2i_X509(NULL, &p, (long)ilen);
+			if (x && p == buf + len && (*url = strndup((const char *)u, ulen))) {
+				*issuer = x;
+				ok = 1;
+			} else {
+				X509_free(x);
+			}
+		}
+	}
+	ERR_clear_error();
+	free(buf);
+	return ok;
 }
 
 /* ---- fetching -------------------------------------------------------------- */
@@ -915,7 +985,10 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, int wan
 			"the delta CRL has no delta CRL indicator" : "the base CRL is a delta CRL");
 	} else if (sigil__crl_validate(crl, issuer, f->now, nu, &perr) == SIGIL_STATUS_OK) {
 		mem_put(rv, key, crl, NULL, resp.body_len, *nu, f->now);
-		cache_write(rv, "crl", name, resp.body, resp.body_len);
+		/* the source record first: an entry without one is only not
+		 * refreshed in the background */
+		source_write(rv, name, url, issuer);
+		(void)cache_write(rv, "crl", name, resp.body, resp.body_len);
 		sigil__http_response_clear(&resp);
 		*out = crl;
 		return SIGIL_STATUS_OK;
@@ -1149,7 +1222,7 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 		 * "unknown") ends the search (§6.3, §8 row 12) */
 		if (st != SIGIL__REV_UNKNOWN) {
 			mem_put(rv, key, NULL, resp.body, resp.body_len, nu, f->now);
-			cache_write(rv, "ocsp", name, resp.body, resp.body_len);
+			(void)cache_write(rv, "ocsp", name, resp.body, resp.body_len);
 			if (nu < *valid_until)
 				*valid_until = nu;
 		}
@@ -1259,4 +1332,129 @@ sigil_status sigil__revocation_check_chain(sigil__revocation *rv, STACK_OF(X509)
 		snprintf(out->detail, sizeof out->detail, "certificate #%d: %s", idx + 1, details[idx]);
 	}
 	return SIGIL_STATUS_OK;
+}
+
+/* ---- background refresh ------------------------------------------------------ */
+
+/* An entry of <cache>/crl: 64 lowercase hex digits (hex_sha256 of its URL). */
+static int is_entry_name(const char *n)
+{
+	size_t i = 0;
+	for (; n[i]; i++)
+		if (i >= 64 || !((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+/* Refresh one entry if it is due; 1 if it was replaced. */
+static int refresh_one(sigil__revocation *rv, const char *name, int64_t now, int64_t horizon_s)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (!file_read(rv->cache_dir, "crl", name, SIGIL_MAX_CRL_SIZE, &buf, &len))
+		return 0;
+	_cleanup_(X509_CRL_freep) X509_CRL *old = crl_from_bytes(buf, len);
+	free(buf);
+	int64_t old_next = 0, old_last = 0, left = 0;
+	if (!old || !X509_CRL_get0_nextUpdate(old) ||
+	    sigil__time_from_asn1(X509_CRL_get0_nextUpdate(old), &old_next, NULL) != SIGIL_STATUS_OK ||
+	    sigil__time_from_asn1(X509_CRL_get0_lastUpdate(old), &old_last, NULL) != SIGIL_STATUS_OK)
+		return 0;
+	/* due within a tenth of its validity period, at most horizon_s before
+	 * its nextUpdate, or already stale */
+	int64_t margin = horizon_s;
+	if (old_next > old_last && (old_next - old_last) / 10 < margin)
+		margin = (old_next - old_last) / 10;
+	if (!__builtin_sub_overflow(old_next, now, &left) && left > margin)
+		return 0;
+	char *url = NULL;
+	X509 *issuer = NULL;
+	if (!source_read(rv->cache_dir, name, &url, &issuer))
+		return 0;
+	int replaced = 0;
+	char scheme[16];
+	if (scheme_ok(rv, url, scheme, sizeof scheme)) {
+		fetch_ctx f = { rv, now, sigil__now_ms() + rv->crl_timeout_ms, 0 };
+		sigil__http_response resp;
+		memset(&resp, 0, sizeof resp);
+		sigil_error e = SIGIL_ERROR_INIT;
+		if (http_fetch(&f, "GET", url, NULL, 0, NULL, 0, SIGIL_MAX_CRL_SIZE - 1,
+			rv->crl_timeout_ms, &resp, &e) == SIGIL_STATUS_OK) {
+			X509_CRL *crl = NULL;
+			int64_t nu = 0, last = 0;
+			/* the same validation as a pull (§6.4) and strictly newer
+			 * than what is cached: a failed, forged or replayed download
+			 * never replaces a valid entry */
+			if (resp.status == 200 &&
+			    sigil__crl_parse(resp.body, resp.body_len, &crl, &e) == SIGIL_STATUS_OK &&
+			    crl_usable(crl, issuer, now, crl_is_delta(old), &nu) &&
+			    sigil__time_from_asn1(X509_CRL_get0_lastUpdate(crl), &last, NULL) ==
+				    SIGIL_STATUS_OK &&
+			    last > old_last)
+				replaced = cache_write(rv, "crl", name, resp.body, resp.body_len);
+			X509_CRL_free(crl);
+			sigil__http_response_clear(&resp);
+		}
+	}
+	ERR_clear_error();
+	free(url);
+	X509_free(issuer);
+	return replaced;
+}
+
+sigil_status sigil__revocation_refresh(sigil__revocation *rv, int64_t now, int64_t horizon_s,
+	size_t *refreshed, sigil_error *err)
+{
+	if (!rv || !rv->cache_dir)
+		return sigil__err(err, SIGIL_ERR_USAGE, "revocation refresh: no cache directory");
+	if (horizon_s < 0)
+		return sigil__err(err, SIGIL_ERR_USAGE, "revocation refresh: negative horizon");
+	char crldir[4096];
+	if (snprintf(crldir, sizeof crldir, "%s/crl", rv->cache_dir) >= (int)sizeof crldir)
+		return sigil__err(err, SIGIL_ERR_USAGE, "revocation refresh: cache directory path too long");
+	/* the names first: replacing files while reading the directory could
+	 * show an entry twice */
+	char (*names)[65] = NULL;
+	size_t count = 0, done = 0;
+	{
+		_cleanup_(closedirp) DIR *d = opendir(crldir);
+		struct dirent *de;
+		for (size_t i = 0; d && (de = readdir(d)) && i < SIGIL_MAX_REVOCATION_REFRESH_FILES; i++) {
+			if (!is_entry_name(de->d_name))
+				continue;
+			char (*n)[65] = realloc(names, (count + 1) * sizeof *names);
+			if (!n) {
+				free(names);
+				return sigil__err_oom(err);
+			}
+			names = n;
+			memcpy(names[count++], de->d_name, 65);
+		}
+	}
+	for (size_t i = 0; i < count; i++)
+		done += (size_t)refresh_one(rv, names[i], now, horizon_s);
+	free(names);
+	if (refreshed)
+		*refreshed = done;
+	return SIGIL_STATUS_OK;
+}
+
+SIGIL_EXPORT sigil_status sigil_revocation_refresh(const sigil_revocation_options *opts,
+	int64_t now, int64_t horizon_s, size_t *refreshed, sigil_error *err)
+{
+	if (!opts)
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_revocation_refresh: missing argument");
+	if (opts->version != SIGIL_REVOCATION_OPTIONS_VERSION)
+		return sigil__err(err, SIGIL_ERR_USAGE,
+			"sigil_revocation_refresh: options of another version");
+	if (!opts->cache_dir || !opts->cache_dir[0])
+		return sigil__err(err, SIGIL_ERR_USAGE,
+			"sigil_revocation_refresh: a cache directory is required");
+	sigil__rev_config cfg = { opts->cache_dir, NULL, opts->allow_https != 0,
+		opts->ocsp_timeout_ms, opts->crl_timeout_ms };
+	sigil__revocation *rv = NULL;
+	SIGIL_TRY(sigil__revocation_new(&rv, &cfg, err));
+	sigil_status st = sigil__revocation_refresh(rv, now, horizon_s, refreshed, err);
+	sigil__revocation_free(rv);
+	return st;
 }

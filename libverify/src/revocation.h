@@ -74,6 +74,15 @@ SIGIL_MUST_CHECK sigil_status sigil__revocation_check_chain(sigil__revocation *r
 	STACK_OF(X509) *chain, sigil__rev_purpose purpose, int64_t signing_time, int64_t now,
 	int64_t deadline_ms, sigil__rev_outcome *out, sigil_error *err);
 
+/* sigil__revocation_refresh - one background refresh pass over rv's
+ * cache_dir (see sigil_revocation_refresh in <sigil/verify.h>): CRL
+ * entries due at `now` within horizon_s whose source record (URL and
+ * issuer, <hex>.src) is present are downloaded again and replace the entry
+ * only when valid and newer. *refreshed (may be NULL) counts them.
+ * SIGIL_ERR_USAGE without a cache_dir or with a negative horizon. */
+SIGIL_MUST_CHECK sigil_status sigil__revocation_refresh(sigil__revocation *rv, int64_t now,
+	int64_t horizon_s, size_t *refreshed, sigil_error *err);
+
 /* ---- the parsing and validation steps, exposed for tests and fuzzing ---- */
 
 /* sigil__ocsp_response_check - §6.3 "Response handling" steps 3-7 for a

@@ -905,6 +905,151 @@ static void test_public_options(void)
 	sigil_verifier_free(v);
 }
 
+
+/* ---- background refresh (sigil_revocation_refresh) ------------------------ */
+
+static void sh_in_dir(const char *script)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "cd '%s' && (%s) >/dev/null 2>&1", dir, script);
+	CHECK(system(cmd) == 0);
+}
+
+static int files_equal(const char *a, const char *b)
+{
+	size_t la = 0, lb = 0;
+	unsigned char *x = check_read_file(a, &la), *y = check_read_file(b, &lb);
+	int eq = x && y && la == lb && memcmp(x, y, la) == 0;
+	free(x);
+	free(y);
+	return eq;
+}
+
+static size_t refresh(const char *cache, int64_t now, sigil_status want)
+{
+	sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+	ro.cache_dir = cache;
+	size_t n = 999;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil_revocation_refresh(&ro, now, 3600, &n, &err), want);
+	if (want == SIGIL_STATUS_OK)
+		CHECK_INTEQ(err.category, SIGIL_ERR_NONE);
+	return n;
+}
+
+static void test_refresh(void)
+{
+	char cache[512], url[256], name[65], entry[1024], src[1024], www[512], crl[1024];
+	snprintf(cache, sizeof cache, "%s/cache-refresh", dir);
+	snprintf(www, sizeof www, "%s/www/gone.crl", dir);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/gone.crl", http_port);
+	cache_name(url, name);
+	snprintf(entry, sizeof entry, "%s/crl/%s", cache, name);
+	snprintf(src, sizeof src, "%s.src", entry);
+	snprintf(crl, sizeof crl, "%s/www/good.crl", dir);
+
+	/* a pull downloads the CRL: the entry and its source record (URL,
+	 * issuer) are written */
+	copy_file(crl, www);
+	sigil__revocation *rv = checker(cache, NULL, 0);
+	run r = check(rv, "crl_gone");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	sigil__revocation_free(rv);
+	struct stat sb;
+	CHECK(stat(entry, &sb) == 0 && sb.st_size > 0);
+	CHECK(stat(src, &sb) == 0 && sb.st_size > 0);
+	int64_t t = (int64_t)time(NULL);
+	int base = served("gone.crl");
+
+	/* fresh (nextUpdate a day away): nothing is downloaded */
+	CHECK_INTEQ(refresh(cache, t, SIGIL_STATUS_OK), 0);
+	CHECK_INTEQ(served("gone.crl"), base);
+
+	/* close to nextUpdate, the same CRL is served: downloaded, but not
+	 * newer, so not counted and not rewritten */
+	int64_t soon = t + 86400 - 600;
+	CHECK_INTEQ(refresh(cache, soon, SIGIL_STATUS_OK), 0);
+	CHECK_INTEQ(served("gone.crl"), base + 1);
+	CHECK(files_equal(entry, crl));
+
+	/* the CA published a new CRL: it replaces the entry */
+	sh_in_dir("sleep 1 && openssl ca -config ca.cnf -gencrl -out refresh.crl.pem && "
+		"openssl crl -in refresh.crl.pem -outform DER -out www/gone.crl");
+	CHECK_INTEQ(refresh(cache, soon, SIGIL_STATUS_OK), 1);
+	CHECK_INTEQ(served("gone.crl"), base + 2);
+	CHECK(files_equal(entry, www));
+	CHECK(!files_equal(entry, crl));
+	/* ... which a later pull uses from the disk, without the network */
+	rv = checker(cache, NULL, 0);
+	r = check(rv, "crl_gone_revoked");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_REVOKED);
+	sigil__rev_stats st;
+	sigil__revocation_stats(rv, &st);
+	CHECK_INTEQ(st.network_requests, 0);
+	CHECK_INTEQ(st.disk_hits, 1);
+	sigil__revocation_free(rv);
+	char keep[1024];
+	snprintf(keep, sizeof keep, "%s/refresh-keep.crl", dir);
+	copy_file(entry, keep);
+
+	/* once stale it is refreshed too, and a pull a day later works */
+	int64_t later = t + 86400 + 600;
+	sh_in_dir("sleep 1 && openssl ca -config ca.cnf -gencrl -crlhours 48 -out refresh2.crl.pem && "
+		"openssl crl -in refresh2.crl.pem -outform DER -out www/gone.crl");
+	CHECK_INTEQ(refresh(cache, later, SIGIL_STATUS_OK), 1);
+	CHECK(files_equal(entry, www));
+	copy_file(entry, keep);
+
+	/* garbage, another CA's CRL, a 404: downloaded, never replace the
+	 * valid entry */
+	int before = served("gone.crl");
+	FILE *f = fopen(www, "wb");
+	fputs("this is not a CRL", f);
+	fclose(f);
+	int64_t due = t + 2 * 86400;
+	CHECK_INTEQ(refresh(cache, due, SIGIL_STATUS_OK), 0);
+	CHECK(files_equal(entry, keep));
+	snprintf(src, sizeof src, "%s/www/other.crl", dir);
+	copy_file(src, www);
+	CHECK_INTEQ(refresh(cache, due, SIGIL_STATUS_OK), 0);
+	CHECK(files_equal(entry, keep));
+	unlink(www);
+	CHECK_INTEQ(refresh(cache, due, SIGIL_STATUS_OK), 0);
+	CHECK(files_equal(entry, keep));
+	CHECK_INTEQ(served("gone.crl"), before + 3);
+
+	/* an entry without a source record (an older cache, a copied seed) or
+	 * with a record of another URL is left alone */
+	snprintf(src, sizeof src, "%s.src", entry);
+	char other[1024], other_src[1024];
+	snprintf(other, sizeof other, "%s/crl/%064d", cache, 0);
+	snprintf(other_src, sizeof other_src, "%s.src", other);
+	copy_file(keep, other);
+	before = served("gone.crl");
+	CHECK_INTEQ(refresh(cache, due, SIGIL_STATUS_OK), 0);
+	copy_file(src, other_src);
+	CHECK_INTEQ(refresh(cache, due, SIGIL_STATUS_OK), 0);
+	unlink(other);
+	unlink(other_src);
+	/* only gone.crl's own record was used */
+	CHECK_INTEQ(served("gone.crl"), before + 2);
+
+	/* usage errors */
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(sigil_revocation_refresh(NULL, t, 3600, NULL, &err) == SIGIL_STATUS_ERROR);
+	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
+	sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+	CHECK(sigil_revocation_refresh(&ro, t, 3600, NULL, &err) == SIGIL_STATUS_ERROR);
+	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
+	CHECK_CONTAINS(err.message, "a cache directory is required");
+	ro.cache_dir = cache;
+	CHECK(sigil_revocation_refresh(&ro, t, -1, NULL, &err) == SIGIL_STATUS_ERROR);
+	CHECK_CONTAINS(err.message, "negative horizon");
+	/* a cache directory without CRLs yet is fine */
+	snprintf(other, sizeof other, "%s/cache-empty", dir);
+	CHECK_INTEQ(refresh(other, due, SIGIL_STATUS_OK), 0);
+}
+
 int main(void)
 {
 	setup();
@@ -931,6 +1076,7 @@ int main(void)
 	RUN(test_offline_seed);
 	RUN(test_aggregation_and_chain);
 	RUN(test_public_options);
+	RUN(test_refresh);
 	teardown();
 	return check_summary();
 }

@@ -45,6 +45,7 @@ static void test_defaults(void)
 	CHECK(c.credential_provider_bin_dir == NULL);
 	CHECK_STREQ(c.state_dir, "/var/lib/sigil");
 	CHECK_STREQ(c.audit_log, "");
+	CHECK_STREQ(c.revocation_seed_dir, "");
 	CHECK_INTEQ(c.audit_format, SIGILD_AUDIT_JSON);
 	CHECK_INTEQ(c.mode, SIGILD_MODE_ENFORCE);
 	CHECK(!c.plain_http);
@@ -73,6 +74,7 @@ static void test_every_key(void)
 		" \"credentialProviderBinDir\": \"/usr/libexec/kubernetes/cp\","
 		" \"stateDir\": \"/var/lib/sigil2\", \"auditLog\": \"/var/log/sigil/audit.log\","
 		" \"auditFormat\": \"text\", \"mode\": \"dry-run\", \"plainHttp\": true, \"maxSignatures\": 7,"
+		" \"revocationSeedDir\": \"/var/lib/sigil-seed\","
 		" \"cache\": {\"maxEntries\": 5, \"maxAllowSeconds\": 60, \"denySeconds\": 0},"
 		" \"verifyTimeoutMs\": 4000, \"requestTimeoutMs\": 1500, \"workers\": 3,"
 		" \"allowDigests\": [\"sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
@@ -91,6 +93,7 @@ static void test_every_key(void)
 	CHECK_STREQ(c.state_dir, "/var/lib/sigil2");
 	CHECK_STREQ(c.audit_log, "/var/log/sigil/audit.log");
 	CHECK_INTEQ(c.audit_format, SIGILD_AUDIT_TEXT);
+	CHECK_STREQ(c.revocation_seed_dir, "/var/lib/sigil-seed");
 	CHECK_INTEQ(c.mode, SIGILD_MODE_DRY_RUN);
 	CHECK_STREQ(sigild_config_mode_name(c.mode), "dry-run");
 	CHECK(c.plain_http);
@@ -115,12 +118,16 @@ static void test_every_key(void)
 	CHECK(d.allow_digests[1] != c.allow_digests[1]);
 	CHECK_STREQ(d.allow_digests[1], c.allow_digests[1]);
 	CHECK_INTEQ(d.workers, 3);
+	CHECK(d.revocation_seed_dir != c.revocation_seed_dir);
+	CHECK_STREQ(d.revocation_seed_dir, "/var/lib/sigil-seed");
 
 	/* a second document applies over the first; null unsets the
 	 * nullable paths; allowDigests is replaced, not appended */
 	CHECK(parse_str(&c, "{\"dockerConfig\": null, \"credentialProviderConfig\": null,"
 		" \"credentialProviderBinDir\": null, \"allowDigests\": [], \"mode\": \"enforce\","
-		" \"auditFormat\": \"json\", \"plainHttp\": false}", &err) == SIGIL_STATUS_OK);
+		" \"auditFormat\": \"json\", \"plainHttp\": false, \"revocationSeedDir\": \"\"}", &err) ==
+		SIGIL_STATUS_OK);
+	CHECK_STREQ(c.revocation_seed_dir, "");
 	CHECK(c.docker_config == NULL);
 	CHECK(c.credential_provider_config == NULL);
 	CHECK(c.credential_provider_bin_dir == NULL);
@@ -186,6 +193,13 @@ static void test_invalid_values(void)
 	expect_error(longsock, SIGIL_ERR_USAGE, "\"socket\": longer than 107 bytes");
 	expect_error("{\"configDir\": \"\"}", SIGIL_ERR_USAGE, "\"configDir\": must not be empty");
 	expect_error("{\"stateDir\": \"\"}", SIGIL_ERR_USAGE, "\"stateDir\"");
+	expect_error("{\"revocationSeedDir\": \"seed\"}", SIGIL_ERR_USAGE,
+		"\"revocationSeedDir\": must be an absolute path, got \"seed\"");
+	expect_error("{\"revocationSeedDir\": null}", SIGIL_ERR_MALFORMED,
+		"\"revocationSeedDir\": expected a string, got null");
+	expect_error("{\"revocationSeedDir\": 1}", SIGIL_ERR_MALFORMED,
+		"\"revocationSeedDir\": expected a string, got int");
+	expect_error("{\"revocationSeeddir\": \"/x\"}", SIGIL_ERR_USAGE, "unknown key \"revocationSeeddir\"");
 	expect_error("{\"dockerConfig\": \"\"}", SIGIL_ERR_USAGE, "\"dockerConfig\": must not be empty (use null");
 	expect_error("{\"configDir\": \"/a\\u0000b\"}", SIGIL_ERR_MALFORMED, "\"configDir\": NUL character");
 	expect_error("{\"configDir\": null}", SIGIL_ERR_MALFORMED, "\"configDir\": expected a string, got null");
@@ -317,6 +331,7 @@ static void test_load(void)
 	CHECK(c.docker_config == NULL && c.credential_provider_config == NULL && c.credential_provider_bin_dir == NULL);
 	CHECK_STREQ(c.state_dir, d.state_dir);
 	CHECK_STREQ(c.audit_log, d.audit_log);
+	CHECK_STREQ(c.revocation_seed_dir, d.revocation_seed_dir);
 	CHECK_INTEQ(c.audit_format, d.audit_format);
 	CHECK_INTEQ(c.mode, d.mode);
 	CHECK_INTEQ(c.plain_http, d.plain_http);
@@ -338,7 +353,7 @@ static void test_load(void)
 		"credentialProviderConfig", "credentialProviderBinDir", "stateDir", "auditLog",
 		"auditFormat", "mode", "plainHttp", "maxSignatures", "cache.maxEntries",
 		"cache.maxAllowSeconds", "cache.denySeconds", "verifyTimeoutMs", "requestTimeoutMs",
-		"workers", "allowDigests" };
+		"workers", "allowDigests", "revocationSeedDir" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		char want[64];
 		snprintf(want, sizeof want, "`%s`", keys[i]);

@@ -72,6 +72,23 @@ typedef struct sigil_revocation_options {
 SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_verifier_set_revocation(
 	sigil_verifier *verifier, const sigil_revocation_options *opts, sigil_error *err);
 
+/* sigil_revocation_refresh - one background refresh pass over
+ * opts->cache_dir (required): every cached CRL whose nextUpdate is at most
+ * min(horizon_s, a tenth of its validity period) after `now` (epoch
+ * seconds), or already passed, is downloaded again from its URL and
+ * validated against its issuer (both recorded next to the entry when it
+ * was first downloaded; entries without that record are left alone). A
+ * download replaces the entry only if it is a valid CRL of that issuer at
+ * `now` and not older than the cached one, so a pull later finds a fresh
+ * CRL on disk instead of waiting for the download. Each download is
+ * bounded by opts->crl_timeout_ms. *refreshed (may be NULL) counts the
+ * entries replaced. Failing downloads are not errors; only invalid
+ * arguments (SIGIL_ERR_USAGE) or out of memory are. Safe to run while
+ * verifiers use the same cache_dir (files are replaced atomically). */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_revocation_refresh(
+	const sigil_revocation_options *opts, int64_t now, int64_t horizon_s, size_t *refreshed,
+	sigil_error *err);
+
 #define SIGIL_DEFAULT_MAX_SIGNATURES 100
 
 typedef struct sigil_verify_options {

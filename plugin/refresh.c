@@ -1,0 +1,131 @@
+/* refresh.c - the background revocation refresher (see refresh.h). */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sigil/sigil.h>
+#include "refresh.h"
+#include "util.h"
+
+struct sigild_refresher {
+	char *cache_dir;
+	int64_t first_delay_ms, interval_ms, horizon_s;
+	pthread_t thread;
+	pthread_mutex_t lock;  /* stop, passes, refreshed */
+	pthread_cond_t cond;   /* signalled on stop */
+	bool stop;
+	uint64_t passes, refreshed;
+};
+
+static struct timespec deadline_after(int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* Sleep ms unless stopped first; true when stopped. */
+static bool wait_or_stop(sigild_refresher *r, int64_t ms)
+{
+	struct timespec until = deadline_after(ms);
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop && pthread_cond_timedwait(&r->cond, &r->lock, &until) == 0)
+		;
+	bool stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+static void *refresher_main(void *arg)
+{
+	sigild_refresher *r = arg;
+	int64_t delay = r->first_delay_ms;
+	while (!wait_or_stop(r, delay)) {
+		sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+		ro.cache_dir = r->cache_dir;
+		size_t n = 0;
+		sigil_error e = SIGIL_ERROR_INIT;
+		/* failures (an unreachable CA, a bad download) leave the cached
+		 * entry as it is; the next pass tries again */
+		if (sigil_revocation_refresh(&ro, (int64_t)time(NULL), r->horizon_s, &n, &e) !=
+		    SIGIL_STATUS_OK)
+			n = 0;
+		pthread_mutex_lock(&r->lock);
+		r->passes++;
+		r->refreshed += n;
+		pthread_mutex_unlock(&r->lock);
+		delay = r->interval_ms;
+	}
+	return NULL;
+}
+
+sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_dir,
+	int64_t first_delay_ms, int64_t interval_ms, int64_t horizon_s, sigil_error *err)
+{
+	if (!out || !cache_dir || !cache_dir[0] || first_delay_ms < 0 || interval_ms < 1 ||
+	    horizon_s < 0)
+		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_refresher_start: invalid argument");
+	sigild_refresher *r = calloc(1, sizeof *r);
+	if (!r || !(r->cache_dir = strdup(cache_dir))) {
+		free(r);
+		return sigild__err_oom(err);
+	}
+	r->first_delay_ms = first_delay_ms;
+	r->interval_ms = interval_ms;
+	r->horizon_s = horizon_s;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	int rc = pthread_create(&r->thread, NULL, refresher_main, r);
+	if (rc != 0) {
+		pthread_cond_destroy(&r->cond);
+		pthread_mutex_destroy(&r->lock);
+		free(r->cache_dir);
+		free(r);
+		return sigild__err(err, SIGIL_ERR_IO, "cannot start the revocation refresher: %s",
+			strerror(rc));
+	}
+	*out = r;
+	return SIGIL_STATUS_OK;
+}
+
+void sigild_refresher_stop(sigild_refresher *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r->cache_dir);
+	free(r);
+}
+
+uint64_t sigild_refresher_passes(sigild_refresher *r)
+{
+	pthread_mutex_lock(&r->lock);
+	uint64_t n = r->passes;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+uint64_t sigild_refresher_refreshed(sigild_refresher *r)
+{
+	pthread_mutex_lock(&r->lock);
+	uint64_t n = r->refreshed;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
