@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "config.h"
+#include "jsonutil.h"
 #include "util.h"
 
 /* Bounds of the configuration file itself (operator-controlled, but a
@@ -131,68 +132,14 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 
 /* --- JSON ------------------------------------------------------------ */
 
-/* parse_json - exactly one JSON value from buf[0..len), strict RFC 8259
- * (json-c's strict mode still accepts comments and single quotes, so the
- * bytes outside strings are checked first), bounded depth, no NUL. */
+/* parse_json - exactly one JSON value from buf[0..len), strict RFC 8259,
+ * bounded in size and depth: libverify's bounded parser (jsonutil.c). */
 static sigil_status parse_json(const uint8_t *buf, size_t len, json_object **out, sigil_error *err)
 {
 	if (len > SIGILD_MAX_CONFIG_SIZE)
 		return sigild__err(err, SIGIL_ERR_LIMIT, "configuration is %zu bytes, more than the %u allowed",
 			len, SIGILD_MAX_CONFIG_SIZE);
-	int in_string = 0;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = buf[i];
-		if (c == 0)
-			return sigild__err(err, SIGIL_ERR_MALFORMED, "invalid JSON: NUL byte at byte %zu", i);
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = 0;
-			continue;
-		}
-		if (c == '"') {
-			in_string = 1;
-			continue;
-		}
-		if (!strchr("{}[],: \t\r\n0123456789+-.eEtruefalsn", c))
-			return sigild__err(err, SIGIL_ERR_MALFORMED,
-				"invalid JSON: unexpected character at byte %zu", i);
-	}
-	json_tokener *tok = json_tokener_new_ex(SIGILD_MAX_CONFIG_DEPTH);
-	if (!tok)
-		return sigild__err_oom(err);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	json_object *obj = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t consumed = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue && !obj) {
-		/* input ended inside the value (or right after a number) */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-		consumed = len;
-	}
-	json_tokener_free(tok);
-	if (!obj || jerr != json_tokener_success) {
-		if (obj)
-			json_object_put(obj);
-		if (jerr == json_tokener_error_depth)
-			return sigild__err(err, SIGIL_ERR_LIMIT, "invalid JSON: nesting deeper than %d",
-				SIGILD_MAX_CONFIG_DEPTH);
-		if (jerr == json_tokener_success)
-			return sigild__err(err, SIGIL_ERR_MALFORMED, "expected a JSON object, got null");
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "invalid JSON at byte %zu: %s", consumed,
-			json_tokener_error_desc(jerr));
-	}
-	for (size_t i = consumed; i < len; i++) {
-		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r') {
-			json_object_put(obj);
-			return sigild__err(err, SIGIL_ERR_MALFORMED,
-				"invalid JSON: unexpected data after the document at byte %zu", i);
-		}
-	}
-	*out = obj;
-	return SIGIL_STATUS_OK;
+	return sigil__json_parse_depth(buf, len, SIGILD_MAX_CONFIG_DEPTH, out, err);
 }
 
 /* --- typed values ---------------------------------------------------- */

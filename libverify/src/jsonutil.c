@@ -38,6 +38,12 @@ static sigil_status check_outside_strings(const uint8_t *buf, size_t len, sigil_
 
 sigil_status sigil__json_parse(const uint8_t *buf, size_t len, json_object **out, sigil_error *err)
 {
+	return sigil__json_parse_depth(buf, len, SIGIL_MAX_JSON_DEPTH, out, err);
+}
+
+sigil_status sigil__json_parse_depth(const uint8_t *buf, size_t len, int max_depth,
+	json_object **out, sigil_error *err)
+{
 	if (len > (size_t)INT32_MAX)
 		return sigil__err(err, SIGIL_ERR_LIMIT, "JSON document too large");
 	/* json-c treats NUL as the end of input; a NUL inside the document
@@ -46,7 +52,7 @@ sigil_status sigil__json_parse(const uint8_t *buf, size_t len, json_object **out
 		return sigil__err_at(err, SIGIL_ERR_MALFORMED, (size_t)((const uint8_t *)memchr(buf, 0, len) - buf),
 			"invalid JSON: NUL byte in document");
 	SIGIL_TRY(check_outside_strings(buf, len, err));
-	json_tokener *tok = json_tokener_new_ex(SIGIL_MAX_JSON_DEPTH);
+	json_tokener *tok = json_tokener_new_ex(max_depth);
 	if (!tok)
 		return sigil__err_oom(err);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -66,10 +72,10 @@ sigil_status sigil__json_parse(const uint8_t *buf, size_t len, json_object **out
 			json_object_put(obj);
 		if (jerr == json_tokener_error_depth)
 			return sigil__err(err, SIGIL_ERR_LIMIT, "invalid JSON: nesting deeper than %d",
-				SIGIL_MAX_JSON_DEPTH);
+				max_depth);
 		/* a literal null parses to NULL with success */
 		if (jerr == json_tokener_success)
-			return sigil__err(err, SIGIL_ERR_MALFORMED, "invalid JSON: document is null");
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "invalid JSON: expected a document, got null");
 		return sigil__err_at(err, SIGIL_ERR_MALFORMED, consumed, "invalid JSON at byte %zu: %s",
 			consumed, json_tokener_error_desc(jerr));
 	}

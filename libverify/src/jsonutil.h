@@ -17,6 +17,11 @@
 SIGIL_MUST_CHECK sigil_status sigil__json_parse(const uint8_t *buf, size_t len,
 	json_object **out, sigil_error *err);
 
+/* sigil__json_parse_depth - as sigil__json_parse with another depth bound
+ * (sigild's configuration allows less nesting than signature documents). */
+SIGIL_MUST_CHECK sigil_status sigil__json_parse_depth(const uint8_t *buf, size_t len,
+	int max_depth, json_object **out, sigil_error *err);
+
 /* sigil__json_parse_object - as sigil__json_parse, and the value must be an
  * object. `what` names the document in error messages. */
 SIGIL_MUST_CHECK sigil_status sigil__json_parse_object(const uint8_t *buf, size_t len,
