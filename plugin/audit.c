@@ -23,7 +23,7 @@ static sigil_status open_fd(const char *path, int *fd, sigil_error *err)
 {
 	int f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	if (f < 0)
-		return sigild__err(err, SIGIL_ERR_IO, "audit log %s: %s", path, strerror(errno));
+		return sigil__err(err, SIGIL_ERR_IO, "audit log %s: %s", path, strerror(errno));
 	*fd = f;
 	return SIGIL_STATUS_OK;
 }
@@ -32,17 +32,17 @@ sigil_status sigild_audit_open(sigild_audit **out, const char *path, sigild_audi
 	sigil_error *err)
 {
 	if (!out)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_audit_open: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_audit_open: missing argument");
 	sigild_audit *a = calloc(1, sizeof *a);
 	if (!a)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	a->format = format;
 	a->fd = STDERR_FILENO;
 	if (path && path[0]) {
 		a->path = strdup(path);
 		if (!a->path) {
 			free(a);
-			return sigild__err_oom(err);
+			return sigil__err_oom(err);
 		}
 		if (open_fd(path, &a->fd, err) != SIGIL_STATUS_OK) {
 			free(a->path);
@@ -58,7 +58,7 @@ sigil_status sigild_audit_open(sigild_audit **out, const char *path, sigild_audi
 sigil_status sigild_audit_reopen(sigild_audit *a, sigil_error *err)
 {
 	if (!a)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_audit_reopen: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_audit_reopen: missing argument");
 	if (!a->path)
 		return SIGIL_STATUS_OK;
 	int fd = -1;

@@ -90,17 +90,17 @@ sigil_status sigild_cache_new(sigild_cache **out, size_t capacity, int64_t max_a
 	sigil_error *err)
 {
 	if (!out || capacity == 0 || max_allow_s < 0 || deny_s < 0)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_cache_new: invalid argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_cache_new: invalid argument");
 	sigild_cache *c = calloc(1, sizeof *c);
 	if (!c)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	size_t nb = 16;
 	while (nb < capacity && nb < ((size_t)1 << 20))
 		nb <<= 1;
 	c->buckets = calloc(nb, sizeof *c->buckets);
 	if (!c->buckets) {
 		free(c);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	c->nbuckets = nb;
 	c->capacity = capacity;
@@ -112,7 +112,7 @@ sigil_status sigild_cache_new(sigild_cache **out, size_t capacity, int64_t max_a
 	if (pthread_mutex_init(&c->lock, NULL) != 0) {
 		free(c->buckets);
 		free(c);
-		return sigild__err(err, SIGIL_ERR_INTERNAL, "pthread_mutex_init failed");
+		return sigil__err(err, SIGIL_ERR_INTERNAL, "pthread_mutex_init failed");
 	}
 	*out = c;
 	return SIGIL_STATUS_OK;
@@ -200,10 +200,10 @@ static int revision_current(const sigild_cache *c, const char *rev)
 sigil_status sigild_cache_set_revision(sigild_cache *c, const char *revision, sigil_error *err)
 {
 	if (!c || !revision)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_cache_set_revision: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_cache_set_revision: missing argument");
 	char *copy = strdup(revision);
 	if (!copy)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	pthread_mutex_lock(&c->lock);
 	free(c->revision);
 	c->revision = copy;
@@ -246,7 +246,7 @@ static sigil_status flight_new(uint64_t h, const char *rev, const char *digest, 
 {
 	sigild_cache_flight *f = calloc(1, sizeof *f);
 	if (!f)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	f->hash = h;
 	f->revision = strdup(rev);
 	f->digest = strdup(digest);
@@ -256,7 +256,7 @@ static sigil_status flight_new(uint64_t h, const char *rev, const char *digest, 
 		free(f->digest);
 		free(f->extra);
 		free(f);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -269,7 +269,7 @@ static sigil_status flight_new(uint64_t h, const char *rev, const char *digest, 
 		free(f->digest);
 		free(f->extra);
 		free(f);
-		return sigild__err(err, SIGIL_ERR_INTERNAL, "pthread_cond_init failed");
+		return sigil__err(err, SIGIL_ERR_INTERNAL, "pthread_cond_init failed");
 	}
 	f->refs = 1;
 	*out = f;
@@ -289,7 +289,7 @@ sigil_status sigild_cache_begin(sigild_cache *c, const char *revision, const cha
 	size_t *len, bool *shared, sigild_cache_flight **flight, sigil_error *err)
 {
 	if (!c || !revision || !digest || !outcome || !value || !len || !shared || !flight)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_cache_begin: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_cache_begin: missing argument");
 	if (!extra)
 		extra = "";
 	uint64_t h = key_hash(c->seed, revision, digest, extra);
@@ -307,7 +307,7 @@ sigil_status sigild_cache_begin(sigild_cache *c, const char *revision, const cha
 			uint8_t *copy = dup_bytes(e->value, e->len);
 			if (!copy) {
 				pthread_mutex_unlock(&c->lock);
-				return sigild__err_oom(err);
+				return sigil__err_oom(err);
 			}
 			lru_unlink(c, e);
 			lru_push_front(c, e);
@@ -348,7 +348,7 @@ sigil_status sigild_cache_begin(sigild_cache *c, const char *revision, const cha
 			if (!copy) {
 				flight_release(f);
 				pthread_mutex_unlock(&c->lock);
-				return sigild__err_oom(err);
+				return sigil__err_oom(err);
 			}
 			c->hits++;
 			c->collapsed++;

@@ -56,7 +56,7 @@ const char *sigild_config_mode_name(sigild_mode mode)
 sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 {
 	if (!cfg)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_config_defaults: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_config_defaults: missing argument");
 	sigild_config c;
 	memset(&c, 0, sizeof c);
 	c.socket = strdup(SIGILD_DEFAULT_SOCKET);
@@ -78,7 +78,7 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 	if (!c.socket || !c.config_dir || !c.registry_config || !c.state_dir || !c.audit_log ||
 	    !c.revocation_seed_dir) {
 		sigild_config_clear(&c);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	*cfg = c;
 	return SIGIL_STATUS_OK;
@@ -87,7 +87,7 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, sigil_error *err)
 {
 	if (!dst || !src)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_config_copy: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_config_copy: missing argument");
 	sigild_config c = *src;
 	c.socket = dup_or_null(src->socket);
 	c.config_dir = dup_or_null(src->config_dir);
@@ -124,7 +124,7 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 	}
 	if (oom) {
 		sigild_config_clear(&c);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	*dst = c;
 	return SIGIL_STATUS_OK;
@@ -137,7 +137,7 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 static sigil_status parse_json(const uint8_t *buf, size_t len, json_object **out, sigil_error *err)
 {
 	if (len > SIGILD_MAX_CONFIG_SIZE)
-		return sigild__err(err, SIGIL_ERR_LIMIT, "configuration is %zu bytes, more than the %u allowed",
+		return sigil__err(err, SIGIL_ERR_LIMIT, "configuration is %zu bytes, more than the %u allowed",
 			len, SIGILD_MAX_CONFIG_SIZE);
 	return sigil__json_parse_depth(buf, len, SIGILD_MAX_CONFIG_DEPTH, out, err);
 }
@@ -157,28 +157,28 @@ static sigil_status get_string(json_object *v, const char *key, str_rule rule, c
 {
 	if (json_object_is_type(v, json_type_null)) {
 		if (rule != STR_NULLABLE_PATH)
-			return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected a string, got null", key);
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected a string, got null", key);
 		free(*slot);
 		*slot = NULL;
 		return SIGIL_STATUS_OK;
 	}
 	if (!json_object_is_type(v, json_type_string))
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected a string, got %s", key,
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected a string, got %s", key,
 			json_type_to_name(json_object_get_type(v)));
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v);
 	if (strlen(s) != n)
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": NUL character in the string", key);
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s\": NUL character in the string", key);
 	if (n > SIGILD_MAX_PATH)
-		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": longer than %d bytes", key, SIGILD_MAX_PATH);
+		return sigil__err(err, SIGIL_ERR_USAGE, "\"%s\": longer than %d bytes", key, SIGILD_MAX_PATH);
 	if (n == 0 && rule != STR_EMPTY_OK && rule != STR_EMPTY_OR_ABSOLUTE)
-		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": must not be empty%s", key,
+		return sigil__err(err, SIGIL_ERR_USAGE, "\"%s\": must not be empty%s", key,
 			rule == STR_NULLABLE_PATH ? " (use null to leave it unset)" : "");
 	if ((rule == STR_ABSOLUTE || (rule == STR_EMPTY_OR_ABSOLUTE && n > 0)) && s[0] != '/')
-		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": must be an absolute path, got \"%s\"", key, s);
+		return sigil__err(err, SIGIL_ERR_USAGE, "\"%s\": must be an absolute path, got \"%s\"", key, s);
 	char *copy = strdup(s);
 	if (!copy)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	free(*slot);
 	*slot = copy;
 	return SIGIL_STATUS_OK;
@@ -190,13 +190,13 @@ static sigil_status get_int(json_object *v, const char *key, int64_t min, int64_
 	/* json-c types 1.0 as a double and 1e3 too; an integer setting is
 	 * written as an integer. */
 	if (!json_object_is_type(v, json_type_int))
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected an integer, got %s", key,
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected an integer, got %s", key,
 			json_type_to_name(json_object_get_type(v)));
 	errno = 0;
 	int64_t x = json_object_get_int64(v);
 	/* json-c clamps out-of-range numbers to INT64_MIN/MAX and sets errno */
 	if (errno == ERANGE || x < min || x > max)
-		return sigild__err(err, SIGIL_ERR_USAGE, "\"%s\": must be between %lld and %lld, got %s", key,
+		return sigil__err(err, SIGIL_ERR_USAGE, "\"%s\": must be between %lld and %lld, got %s", key,
 			(long long)min, (long long)max, json_object_to_json_string(v));
 	*out = x;
 	return SIGIL_STATUS_OK;
@@ -215,7 +215,7 @@ static sigil_status get_size(json_object *v, const char *key, int64_t min, int64
 static sigil_status get_bool(json_object *v, const char *key, bool *out, sigil_error *err)
 {
 	if (!json_object_is_type(v, json_type_boolean))
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected true or false, got %s", key,
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected true or false, got %s", key,
 			json_type_to_name(json_object_get_type(v)));
 	*out = json_object_get_boolean(v) != 0;
 	return SIGIL_STATUS_OK;
@@ -225,21 +225,21 @@ static sigil_status get_allow_digests(json_object *v, sigild_config *c, sigil_er
 {
 	const char *key = "allowDigests";
 	if (!json_object_is_type(v, json_type_array))
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected an array of digests, got %s", key,
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s\": expected an array of digests, got %s", key,
 			json_type_to_name(json_object_get_type(v)));
 	size_t n = json_object_array_length(v);
 	if (n > SIGILD_MAX_ALLOW_DIGESTS)
-		return sigild__err(err, SIGIL_ERR_LIMIT, "\"%s\": %zu entries, more than the %d allowed", key, n,
+		return sigil__err(err, SIGIL_ERR_LIMIT, "\"%s\": %zu entries, more than the %d allowed", key, n,
 			SIGILD_MAX_ALLOW_DIGESTS);
 	char **list = n ? calloc(n, sizeof *list) : NULL;
 	if (n && !list)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	size_t count = 0;
 	sigil_status st = SIGIL_STATUS_OK;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(e, json_type_string)) {
-			st = sigild__err(err, SIGIL_ERR_MALFORMED, "\"%s[%zu]\": expected a string, got %s", key, i,
+			st = sigil__err(err, SIGIL_ERR_MALFORMED, "\"%s[%zu]\": expected a string, got %s", key, i,
 				json_type_to_name(json_object_get_type(e)));
 			break;
 		}
@@ -247,14 +247,14 @@ static sigil_status get_allow_digests(json_object *v, sigild_config *c, sigil_er
 		if (strlen(s) != (size_t)json_object_get_string_len(e) || !sigild__digest_valid(s)) {
 			/* the digest is compared byte for byte with containerd's
 			 * -digest, so only the canonical form can ever match */
-			st = sigild__err(err, SIGIL_ERR_USAGE,
+			st = sigil__err(err, SIGIL_ERR_USAGE,
 				"\"%s[%zu]\": \"%.200s\" is not a digest (sha256:<64 lower-case hex> or "
 				"sha512:<128 lower-case hex>)", key, i, s);
 			break;
 		}
 		list[i] = strdup(s);
 		if (!list[i]) {
-			st = sigild__err_oom(err);
+			st = sigil__err_oom(err);
 			break;
 		}
 		count = i + 1;
@@ -276,7 +276,7 @@ static sigil_status get_allow_digests(json_object *v, sigild_config *c, sigil_er
 static sigil_status apply_cache(json_object *obj, sigild_config *c, sigil_error *err)
 {
 	if (!json_object_is_type(obj, json_type_object))
-		return sigild__err(err, SIGIL_ERR_MALFORMED, "\"cache\": expected an object, got %s",
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"cache\": expected an object, got %s",
 			json_type_to_name(json_object_get_type(obj)));
 	json_object_object_foreach(obj, key, v) {
 		sigil_status st;
@@ -287,7 +287,7 @@ static sigil_status apply_cache(json_object *obj, sigild_config *c, sigil_error 
 		else if (strcmp(key, "denySeconds") == 0)
 			st = get_int(v, "cache.denySeconds", 0, 3600, &c->cache_deny_ttl_s, err);
 		else
-			st = sigild__err(err, SIGIL_ERR_USAGE,
+			st = sigil__err(err, SIGIL_ERR_USAGE,
 				"unknown key \"cache.%.200s\" (known: maxEntries, maxAllowSeconds, denySeconds)", key);
 		if (st != SIGIL_STATUS_OK)
 			return st;
@@ -302,7 +302,7 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 			return SIGIL_STATUS_ERROR;
 		/* a unix socket path must fit sockaddr_un.sun_path with its NUL */
 		if (strlen(c->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return sigild__err(err, SIGIL_ERR_USAGE, "\"socket\": longer than %zu bytes (unix socket limit)",
+			return sigil__err(err, SIGIL_ERR_USAGE, "\"socket\": longer than %zu bytes (unix socket limit)",
 				sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return SIGIL_STATUS_OK;
 	}
@@ -324,7 +324,7 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		return get_string(v, key, STR_EMPTY_OR_ABSOLUTE, &c->revocation_seed_dir, err);
 	if (strcmp(key, "mode") == 0) {
 		if (!json_object_is_type(v, json_type_string))
-			return sigild__err(err, SIGIL_ERR_MALFORMED, "\"mode\": expected a string, got %s",
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "\"mode\": expected a string, got %s",
 				json_type_to_name(json_object_get_type(v)));
 		const char *s = json_object_get_string(v);
 		if (strcmp(s, "enforce") == 0)
@@ -332,13 +332,13 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		else if (strcmp(s, "dry-run") == 0)
 			c->mode = SIGILD_MODE_DRY_RUN;
 		else
-			return sigild__err(err, SIGIL_ERR_USAGE,
+			return sigil__err(err, SIGIL_ERR_USAGE,
 				"\"mode\": must be \"enforce\" or \"dry-run\", got \"%.200s\"", s);
 		return SIGIL_STATUS_OK;
 	}
 	if (strcmp(key, "auditFormat") == 0) {
 		if (!json_object_is_type(v, json_type_string))
-			return sigild__err(err, SIGIL_ERR_MALFORMED, "\"auditFormat\": expected a string, got %s",
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "\"auditFormat\": expected a string, got %s",
 				json_type_to_name(json_object_get_type(v)));
 		const char *s = json_object_get_string(v);
 		if (strcmp(s, "json") == 0)
@@ -346,7 +346,7 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		else if (strcmp(s, "text") == 0)
 			c->audit_format = SIGILD_AUDIT_TEXT;
 		else
-			return sigild__err(err, SIGIL_ERR_USAGE,
+			return sigil__err(err, SIGIL_ERR_USAGE,
 				"\"auditFormat\": must be \"json\" or \"text\", got \"%.200s\"", s);
 		return SIGIL_STATUS_OK;
 	}
@@ -364,18 +364,18 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		return get_size(v, key, 1, 256, &c->workers, err);
 	if (strcmp(key, "allowDigests") == 0)
 		return get_allow_digests(v, c, err);
-	return sigild__err(err, SIGIL_ERR_USAGE, "unknown key \"%.200s\" (see sigild.json.md for the keys)", key);
+	return sigil__err(err, SIGIL_ERR_USAGE, "unknown key \"%.200s\" (see sigild.json.md for the keys)", key);
 }
 
 sigil_status sigild_config_parse(sigild_config *cfg, const uint8_t *buf, size_t len, sigil_error *err)
 {
 	if (!cfg || (!buf && len))
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_config_parse: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_config_parse: missing argument");
 	json_object *root = NULL;
 	if (parse_json(buf ? buf : (const uint8_t *)"", len, &root, err) != SIGIL_STATUS_OK)
 		return SIGIL_STATUS_ERROR;
 	if (!json_object_is_type(root, json_type_object)) {
-		sigil_status st = sigild__err(err, SIGIL_ERR_MALFORMED,
+		sigil_status st = sigil__err(err, SIGIL_ERR_MALFORMED,
 			"the configuration must be a JSON object, got %s",
 			json_type_to_name(json_object_get_type(root)));
 		json_object_put(root);
@@ -396,7 +396,7 @@ sigil_status sigild_config_parse(sigild_config *cfg, const uint8_t *buf, size_t 
 	json_object_put(root);
 	/* kubelet takes both or neither (--image-credential-provider-*) */
 	if (st == SIGIL_STATUS_OK && (!c.credential_provider_config) != (!c.credential_provider_bin_dir))
-		st = sigild__err(err, SIGIL_ERR_USAGE,
+		st = sigil__err(err, SIGIL_ERR_USAGE,
 			"\"%s\" is set but \"%s\" is not: kubelet credential providers need both",
 			c.credential_provider_config ? "credentialProviderConfig" : "credentialProviderBinDir",
 			c.credential_provider_config ? "credentialProviderBinDir" : "credentialProviderConfig");
@@ -418,23 +418,23 @@ static sigil_status read_file(const char *path, uint8_t **out, size_t *len, int 
 			*missing = 1;
 			return SIGIL_STATUS_ERROR;
 		}
-		return sigild__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
+		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
 	}
 	struct stat sb;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return sigild__err(err, SIGIL_ERR_IO, "%s: not a regular file", path);
+		return sigil__err(err, SIGIL_ERR_IO, "%s: not a regular file", path);
 	}
 	if ((uint64_t)sb.st_size > SIGILD_MAX_CONFIG_SIZE) {
 		close(fd);
-		return sigild__err(err, SIGIL_ERR_LIMIT, "%s: %lld bytes, more than the %u allowed", path,
+		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: %lld bytes, more than the %u allowed", path,
 			(long long)sb.st_size, SIGILD_MAX_CONFIG_SIZE);
 	}
 	size_t cap = SIGILD_MAX_CONFIG_SIZE + 1, n = 0;
 	uint8_t *buf = malloc(cap);
 	if (!buf) {
 		close(fd);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	for (;;) {
 		ssize_t r = read(fd, buf + n, cap - n);
@@ -444,7 +444,7 @@ static sigil_status read_file(const char *path, uint8_t **out, size_t *len, int 
 			int e = errno;
 			free(buf);
 			close(fd);
-			return sigild__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
+			return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -452,7 +452,7 @@ static sigil_status read_file(const char *path, uint8_t **out, size_t *len, int 
 		if (n == cap) {
 			free(buf);
 			close(fd);
-			return sigild__err(err, SIGIL_ERR_LIMIT, "%s: more than %u bytes", path,
+			return sigil__err(err, SIGIL_ERR_LIMIT, "%s: more than %u bytes", path,
 				SIGILD_MAX_CONFIG_SIZE);
 		}
 	}
@@ -466,7 +466,7 @@ sigil_status sigild_config_load(sigild_config *cfg, const char *path, bool path_
 	sigil_error *err)
 {
 	if (!cfg || !path)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_config_load: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_config_load: missing argument");
 	sigild_config c;
 	if (sigild_config_defaults(&c, err) != SIGIL_STATUS_OK)
 		return SIGIL_STATUS_ERROR;
@@ -480,14 +480,14 @@ sigil_status sigild_config_load(sigild_config *cfg, const char *path, bool path_
 		}
 		sigild_config_clear(&c);
 		if (missing)
-			return sigild__err(err, SIGIL_ERR_IO, "%s: no such file", path);
+			return sigil__err(err, SIGIL_ERR_IO, "%s: no such file", path);
 		return SIGIL_STATUS_ERROR;
 	}
 	sigil_status st = sigild_config_parse(&c, buf, len, err);
 	free(buf);
 	if (st != SIGIL_STATUS_OK) {
 		sigild_config_clear(&c);
-		return sigild__err_wrap(err, "%s", path);
+		return sigil__err_wrap(err, "%s", path);
 	}
 	*cfg = c;
 	return SIGIL_STATUS_OK;

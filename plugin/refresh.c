@@ -71,11 +71,11 @@ sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_di
 {
 	if (!out || !cache_dir || !cache_dir[0] || first_delay_ms < 0 || interval_ms < 1 ||
 	    horizon_s < 0)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_refresher_start: invalid argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_refresher_start: invalid argument");
 	sigild_refresher *r = calloc(1, sizeof *r);
 	if (!r || !(r->cache_dir = strdup(cache_dir))) {
 		free(r);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	r->first_delay_ms = first_delay_ms;
 	r->interval_ms = interval_ms;
@@ -92,7 +92,7 @@ sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_di
 		pthread_mutex_destroy(&r->lock);
 		free(r->cache_dir);
 		free(r);
-		return sigild__err(err, SIGIL_ERR_IO, "cannot start the revocation refresher: %s",
+		return sigil__err(err, SIGIL_ERR_IO, "cannot start the revocation refresher: %s",
 			strerror(rc));
 	}
 	*out = r;

@@ -52,12 +52,12 @@ static sigil_status hash_file(walk *w, const char *path, const char *rel)
 		char msg[64];
 		snprintf(msg, sizeof msg, "%d", errno);
 		if (feed_str(w, "E", rel) || feed_str(w, "", msg))
-			return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+			return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 		return SIGIL_STATUS_OK;
 	}
 	if (feed_str(w, "F", rel)) {
 		close(fd);
-		return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+		return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 	}
 	uint8_t buf[16384];
 	uint64_t n = 0;
@@ -68,7 +68,7 @@ static sigil_status hash_file(walk *w, const char *path, const char *rel)
 		if (r < 0) {
 			int e = errno;
 			close(fd);
-			return sigild__err(w->err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
+			return sigil__err(w->err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -76,12 +76,12 @@ static sigil_status hash_file(walk *w, const char *path, const char *rel)
 		n += (uint64_t)r;
 		if (w->bytes > SIGILD_MAX_REVISION_BYTES) {
 			close(fd);
-			return sigild__err(w->err, SIGIL_ERR_LIMIT,
+			return sigil__err(w->err, SIGIL_ERR_LIMIT,
 				"trust configuration is more than %u bytes", SIGILD_MAX_REVISION_BYTES);
 		}
 		if (feed(w, buf, (size_t)r)) {
 			close(fd);
-			return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+			return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 		}
 	}
 	close(fd);
@@ -90,7 +90,7 @@ static sigil_status hash_file(walk *w, const char *path, const char *rel)
 	for (int i = 0; i < 8; i++)
 		len8[i] = (uint8_t)(n >> (8 * i));
 	if (feed(w, len8, sizeof len8))
-		return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+		return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 	return SIGIL_STATUS_OK;
 }
 
@@ -104,7 +104,7 @@ static sigil_status hash_path(walk *w, const char *path, const char *rel, int de
 static sigil_status hash_dir(walk *w, const char *path, const char *rel, int depth)
 {
 	if (depth > SIGILD_MAX_REVISION_DEPTH)
-		return sigild__err(w->err, SIGIL_ERR_LIMIT, "%s: directories nested deeper than %d", path,
+		return sigil__err(w->err, SIGIL_ERR_LIMIT, "%s: directories nested deeper than %d", path,
 			SIGILD_MAX_REVISION_DEPTH);
 	struct dirent **names = NULL;
 	int n = scandir(path, &names, NULL, name_cmp);
@@ -112,10 +112,10 @@ static sigil_status hash_dir(walk *w, const char *path, const char *rel, int dep
 		char msg[64];
 		snprintf(msg, sizeof msg, "%d", errno);
 		if (feed_str(w, "E", rel) || feed_str(w, "", msg))
-			return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+			return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 		return SIGIL_STATUS_OK;
 	}
-	sigil_status st = feed_str(w, "D", rel) ? sigild__err(w->err, SIGIL_ERR_INTERNAL,
+	sigil_status st = feed_str(w, "D", rel) ? sigil__err(w->err, SIGIL_ERR_INTERNAL,
 		"hashing the trust configuration failed") : SIGIL_STATUS_OK;
 	for (int i = 0; i < n; i++) {
 		const char *nm = names[i]->d_name;
@@ -123,7 +123,7 @@ static sigil_status hash_dir(walk *w, const char *path, const char *rel, int dep
 			char child[PATH_MAX], crel[PATH_MAX];
 			if (snprintf(child, sizeof child, "%s/%s", path, nm) >= (int)sizeof child ||
 			    snprintf(crel, sizeof crel, "%s/%s", rel, nm) >= (int)sizeof crel)
-				st = sigild__err(w->err, SIGIL_ERR_LIMIT, "%s/%s: path too long", path, nm);
+				st = sigil__err(w->err, SIGIL_ERR_LIMIT, "%s/%s: path too long", path, nm);
 			else
 				st = hash_path(w, child, crel, depth + 1);
 		}
@@ -136,12 +136,12 @@ static sigil_status hash_dir(walk *w, const char *path, const char *rel, int dep
 static sigil_status hash_path(walk *w, const char *path, const char *rel, int depth)
 {
 	if (++w->files > SIGILD_MAX_REVISION_FILES)
-		return sigild__err(w->err, SIGIL_ERR_LIMIT, "trust configuration has more than %d files",
+		return sigil__err(w->err, SIGIL_ERR_LIMIT, "trust configuration has more than %d files",
 			SIGILD_MAX_REVISION_FILES);
 	struct stat sb;
 	if (lstat(path, &sb) != 0) {
 		if (feed_str(w, errno == ENOENT ? "M" : "E", rel))
-			return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+			return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 		return SIGIL_STATUS_OK;
 	}
 	if (S_ISLNK(sb.st_mode)) {
@@ -152,7 +152,7 @@ static sigil_status hash_path(walk *w, const char *path, const char *rel, int de
 		ssize_t tn = readlink(path, target, sizeof target - 1);
 		target[tn < 0 ? 0 : tn] = '\0';
 		if (feed_str(w, "L", rel) || feed_str(w, "", target))
-			return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+			return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 		struct stat tb;
 		if (stat(path, &tb) == 0 && S_ISREG(tb.st_mode))
 			return hash_file(w, path, rel);
@@ -165,38 +165,38 @@ static sigil_status hash_path(walk *w, const char *path, const char *rel, int de
 	/* fifos, devices: their name and type only (never read: a fifo
 	 * would block the reload) */
 	if (feed_str(w, "O", rel))
-		return sigild__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
+		return sigil__err(w->err, SIGIL_ERR_INTERNAL, "hashing the trust configuration failed");
 	return SIGIL_STATUS_OK;
 }
 
 sigil_status sigild__trust_revision(const char *config_dir, char **out, sigil_error *err)
 {
 	if (!config_dir || !out)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild__trust_revision: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild__trust_revision: missing argument");
 	walk w = { EVP_MD_CTX_new(), 0, 0, err };
 	if (!w.md || EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(w.md);
-		return sigild__err(err, SIGIL_ERR_INTERNAL, "SHA-256 unavailable");
+		return sigil__err(err, SIGIL_ERR_INTERNAL, "SHA-256 unavailable");
 	}
 	static const char *const names[] = { "trustpolicy.json", "trustpolicy.oci.json", "truststore" };
 	sigil_status st = SIGIL_STATUS_OK;
 	for (size_t i = 0; i < sizeof names / sizeof names[0] && st == SIGIL_STATUS_OK; i++) {
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof path, "%s/%s", config_dir, names[i]) >= (int)sizeof path)
-			st = sigild__err(err, SIGIL_ERR_LIMIT, "%s: path too long", config_dir);
+			st = sigil__err(err, SIGIL_ERR_LIMIT, "%s: path too long", config_dir);
 		else
 			st = hash_path(&w, path, names[i], 0);
 	}
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	if (st == SIGIL_STATUS_OK && EVP_DigestFinal_ex(w.md, md, &mdlen) != 1)
-		st = sigild__err(err, SIGIL_ERR_INTERNAL, "SHA-256 failed");
+		st = sigil__err(err, SIGIL_ERR_INTERNAL, "SHA-256 failed");
 	EVP_MD_CTX_free(w.md);
 	if (st != SIGIL_STATUS_OK)
 		return st;
 	char *hex = malloc(7 + 2 * (size_t)mdlen + 1);
 	if (!hex)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	memcpy(hex, "sha256:", 7);
 	for (unsigned int i = 0; i < mdlen; i++) {
 		static const char digits[] = "0123456789abcdef";
@@ -212,7 +212,7 @@ sigil_status sigild__snapshot_load(const char *config_dir, const char *revocatio
 	const char *revocation_seed, sigild_snapshot **out, sigil_error *err)
 {
 	if (!config_dir || !out)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild__snapshot_load: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild__snapshot_load: missing argument");
 	for (int attempt = 0; attempt < SIGILD_SNAPSHOT_ATTEMPTS; attempt++) {
 		char *before = NULL, *after = NULL;
 		if (sigild__trust_revision(config_dir, &before, err) != SIGIL_STATUS_OK)
@@ -255,7 +255,7 @@ sigil_status sigild__snapshot_load(const char *config_dir, const char *revocatio
 		if (!s) {
 			free(before);
 			sigil_verifier_free(v);
-			return sigild__err_oom(err);
+			return sigil__err_oom(err);
 		}
 		atomic_init(&s->refs, 1);
 		s->verifier = v;
@@ -263,7 +263,7 @@ sigil_status sigild__snapshot_load(const char *config_dir, const char *revocatio
 		*out = s;
 		return SIGIL_STATUS_OK;
 	}
-	return sigild__err(err, SIGIL_ERR_IO,
+	return sigil__err(err, SIGIL_ERR_IO,
 		"%s: the trust configuration kept changing while it was loaded (%d attempts)", config_dir,
 		SIGILD_SNAPSHOT_ATTEMPTS);
 }

@@ -385,7 +385,7 @@ static sigil_status make_parent_dirs(const char *path, sigil_error *err)
 	char *slash;
 
 	if (len >= sizeof(buf)) {
-		(void)sigild__err(err, SIGIL_ERR_LIMIT, "socket path %s is longer than %zu bytes", path,
+		(void)sigil__err(err, SIGIL_ERR_LIMIT, "socket path %s is longer than %zu bytes", path,
 			sizeof(buf) - 1);
 		return SIGIL_STATUS_ERROR;
 	}
@@ -399,7 +399,7 @@ static sigil_status make_parent_dirs(const char *path, sigil_error *err)
 		if (*p == '/' || end) {
 			*p = '\0';
 			if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-				(void)sigild__err(err, SIGIL_ERR_IO, "creating the socket directory %s: %s",
+				(void)sigil__err(err, SIGIL_ERR_IO, "creating the socket directory %s: %s",
 					buf, strerror(errno));
 				return SIGIL_STATUS_ERROR;
 			}
@@ -423,11 +423,11 @@ static sigil_status clear_stale_socket(const char *path, sigild_log_fn log, sigi
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return SIGIL_STATUS_OK;
-		(void)sigild__err(err, SIGIL_ERR_IO, "socket %s: %s", path, strerror(errno));
+		(void)sigil__err(err, SIGIL_ERR_IO, "socket %s: %s", path, strerror(errno));
 		return SIGIL_STATUS_ERROR;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		(void)sigild__err(err, SIGIL_ERR_USAGE, "socket path %s exists and is not a socket", path);
+		(void)sigil__err(err, SIGIL_ERR_USAGE, "socket path %s exists and is not a socket", path);
 		return SIGIL_STATUS_ERROR;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -435,24 +435,24 @@ static sigil_status clear_stale_socket(const char *path, sigild_log_fn log, sigi
 	memcpy(sa.sun_path, path, strlen(path)); /* length checked by the caller */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		(void)sigild__err(err, SIGIL_ERR_IO, "socket(): %s", strerror(errno));
+		(void)sigil__err(err, SIGIL_ERR_IO, "socket(): %s", strerror(errno));
 		return SIGIL_STATUS_ERROR;
 	}
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	saved = errno;
 	close(fd);
 	if (rc == 0) {
-		(void)sigild__err(err, SIGIL_ERR_USAGE,
+		(void)sigil__err(err, SIGIL_ERR_USAGE,
 			"another process answers on %s (is sigild already running?)", path);
 		return SIGIL_STATUS_ERROR;
 	}
 	if (saved != ECONNREFUSED) {
-		(void)sigild__err(err, SIGIL_ERR_IO, "probing the existing socket %s: %s", path,
+		(void)sigil__err(err, SIGIL_ERR_IO, "probing the existing socket %s: %s", path,
 			strerror(saved));
 		return SIGIL_STATUS_ERROR;
 	}
 	if (unlink(path) != 0 && errno != ENOENT) {
-		(void)sigild__err(err, SIGIL_ERR_IO, "removing the stale socket %s: %s", path,
+		(void)sigil__err(err, SIGIL_ERR_IO, "removing the stale socket %s: %s", path,
 			strerror(errno));
 		return SIGIL_STATUS_ERROR;
 	}
@@ -497,11 +497,11 @@ sigil_status sigild_server_start(sigild_server **out, sigild_service *svc,
 
 	if (!out || !svc || !opts || !opts->socket_path || !opts->log ||
 	    opts->socket_path[0] == '\0') {
-		(void)sigild__err(err, SIGIL_ERR_USAGE, "sigild_server_start: missing argument");
+		(void)sigil__err(err, SIGIL_ERR_USAGE, "sigild_server_start: missing argument");
 		return SIGIL_STATUS_ERROR;
 	}
 	if (opts->workers == 0 || opts->workers > SIGILD_MAX_WORKERS) {
-		(void)sigild__err(err, SIGIL_ERR_USAGE, "workers: %zu is not between 1 and %d",
+		(void)sigil__err(err, SIGIL_ERR_USAGE, "workers: %zu is not between 1 and %d",
 			opts->workers, SIGILD_MAX_WORKERS);
 		return SIGIL_STATUS_ERROR;
 	}
@@ -554,11 +554,11 @@ sigil_status sigild_server_start(sigild_server **out, sigild_service *svc,
 	umask(old_umask);
 	grpc_server_credentials_release(creds);
 	if (port == 0) {
-		(void)sigild__err(err, SIGIL_ERR_IO, "cannot listen on %s", addr);
+		(void)sigil__err(err, SIGIL_ERR_IO, "cannot listen on %s", addr);
 		goto fail_unstarted;
 	}
 	if (chmod(opts->socket_path, 0600) != 0) {
-		(void)sigild__err(err, SIGIL_ERR_IO, "chmod 0600 %s: %s", opts->socket_path,
+		(void)sigil__err(err, SIGIL_ERR_IO, "chmod 0600 %s: %s", opts->socket_path,
 			strerror(errno));
 		goto fail_unstarted;
 	}
@@ -568,7 +568,7 @@ sigil_status sigild_server_start(sigild_server **out, sigild_service *svc,
 		int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main,
 			&srv->workers[i]);
 		if (rc != 0) {
-			(void)sigild__err(err, SIGIL_ERR_INTERNAL, "starting worker thread %zu: %s", i,
+			(void)sigil__err(err, SIGIL_ERR_INTERNAL, "starting worker thread %zu: %s", i,
 				strerror(rc));
 			sigild_server_stop(srv, 0);
 			free(addr);
@@ -581,7 +581,7 @@ sigil_status sigild_server_start(sigild_server **out, sigild_service *svc,
 	return SIGIL_STATUS_OK;
 
 oom:
-	(void)sigild__err(err, SIGIL_ERR_INTERNAL, "out of memory");
+	(void)sigil__err(err, SIGIL_ERR_INTERNAL, "out of memory");
 	if (!srv || !srv->server) {
 		if (srv) {
 			free(srv->workers);

@@ -102,12 +102,12 @@ static sigil_status pool_acquire(sigild_service *s, int64_t deadline_ms, sigil_r
 			s->pool_created--;
 			pthread_cond_signal(&s->pool_cond);
 			pthread_mutex_unlock(&s->pool_lock);
-			return sigild__err_wrap(err, "registry client");
+			return sigil__err_wrap(err, "registry client");
 		}
 		if (pthread_cond_timedwait(&s->pool_cond, &s->pool_lock, &ts) != 0 && !s->pool_free_count &&
 		    s->pool_created >= s->pool_max) {
 			pthread_mutex_unlock(&s->pool_lock);
-			return sigild__err(err, SIGIL_ERR_LIMIT,
+			return sigil__err(err, SIGIL_ERR_LIMIT,
 				"all %zu registry clients were busy until the deadline (workers)", s->pool_max);
 		}
 	}
@@ -158,12 +158,12 @@ void sigild_service_free(sigild_service *s)
 sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, sigil_error *err)
 {
 	if (!out || !cfg || !cfg->config_dir)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_new: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_new: missing argument");
 	if (cfg->workers == 0 || cfg->cache_entries == 0)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_new: workers and cache entries must be >= 1");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_new: workers and cache entries must be >= 1");
 	sigild_service *s = calloc(1, sizeof *s);
 	if (!s)
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->reload_lock, NULL);
 	pthread_mutex_init(&s->pool_lock, NULL);
@@ -185,7 +185,7 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 	s->pool_free = calloc(s->pool_max, sizeof *s->pool_free);
 	if (!s->pool_free) {
 		sigild_service_free(s);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	/* one client now: invalid registry options (an unreadable hosts.toml
 	 * directory, docker config, credential providers) fail at startup,
@@ -193,7 +193,7 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 	sigil_registry *reg = NULL;
 	if (registry_new(&s->cfg, &reg, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
-		return sigild__err_wrap(err, "registry configuration");
+		return sigil__err_wrap(err, "registry configuration");
 	}
 	s->pool_free[s->pool_free_count++] = reg;
 	s->pool_created = 1;
@@ -203,7 +203,7 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 		char *dir = NULL;
 		if (asprintf(&dir, "%s/revocation", s->cfg.state_dir) < 0) {
 			sigild_service_free(s);
-			return sigild__err_oom(err);
+			return sigil__err_oom(err);
 		}
 		(void)mkdir(s->cfg.state_dir, 0700);
 		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
@@ -214,7 +214,7 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, s->cfg.revocation_seed_dir,
 		&s->snap, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
-		return sigild__err_wrap(err, "trust configuration in %s", cfg->config_dir);
+		return sigil__err_wrap(err, "trust configuration in %s", cfg->config_dir);
 	}
 	if (sigild_cache_new(&s->cache, cfg->cache_entries, cfg->cache_max_ttl_s, cfg->cache_deny_ttl_s,
 		err) != SIGIL_STATUS_OK ||
@@ -252,7 +252,7 @@ static sigil_status reload_locked(sigild_service *s, sigil_error *err)
 	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, s->cfg.revocation_seed_dir,
 		&snap, err) != SIGIL_STATUS_OK) {
 		/* the configuration in force stays (issue 4: reload) */
-		sigild__err_wrap(err, "reload of %s failed, the previous trust configuration stays in force",
+		sigil__err_wrap(err, "reload of %s failed, the previous trust configuration stays in force",
 			s->cfg.config_dir);
 		set_reload_error(s, err ? err->message : "reload failed");
 		return SIGIL_STATUS_ERROR;
@@ -275,7 +275,7 @@ static sigil_status reload_locked(sigild_service *s, sigil_error *err)
 sigil_status sigild_service_reload(sigild_service *s, sigil_error *err)
 {
 	if (!s)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_reload: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_reload: missing argument");
 	pthread_mutex_lock(&s->reload_lock);
 	sigil_status st = reload_locked(s, err);
 	pthread_mutex_unlock(&s->reload_lock);
@@ -285,7 +285,7 @@ sigil_status sigild_service_reload(sigild_service *s, sigil_error *err)
 sigil_status sigild_service_reload_if_changed(sigild_service *s, bool *changed, sigil_error *err)
 {
 	if (!s || !changed)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_reload_if_changed: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_reload_if_changed: missing argument");
 	*changed = false;
 	pthread_mutex_lock(&s->reload_lock);
 	char *rev = NULL;
@@ -483,43 +483,43 @@ static sigil_status request_parse(const Sigil__V1__VerifyRequest *req, request *
 {
 	memset(q, 0, sizeof *q);
 	if (!req)
-		return sigild__err(err, SIGIL_ERR_USAGE, "missing request");
+		return sigil__err(err, SIGIL_ERR_USAGE, "missing request");
 	q->image = req->image_name ? req->image_name : "";
 	q->digest = req->digest ? req->digest : "";
 	if (!q->image[0])
-		return sigild__err(err, SIGIL_ERR_USAGE, "missing image name");
+		return sigil__err(err, SIGIL_ERR_USAGE, "missing image name");
 	if (strlen(q->image) > SIGILD_MAX_NAME)
-		return sigild__err(err, SIGIL_ERR_USAGE, "image name longer than %d bytes", SIGILD_MAX_NAME);
+		return sigil__err(err, SIGIL_ERR_USAGE, "image name longer than %d bytes", SIGILD_MAX_NAME);
 	if (!q->digest[0])
-		return sigild__err(err, SIGIL_ERR_USAGE, "missing digest");
+		return sigil__err(err, SIGIL_ERR_USAGE, "missing digest");
 	/* design rule 2: the digest is what is verified, so it must be
 	 * well-formed and agree with the descriptor containerd gave */
 	if (!sigild__digest_valid(q->digest))
-		return sigild__err(err, SIGIL_ERR_USAGE,
+		return sigil__err(err, SIGIL_ERR_USAGE,
 			"digest \"%.200s\" is not sha256:<64 lower-case hex> or sha512:<128 lower-case hex>", q->digest);
 	if (req->descriptor) {
 		const char *dd = req->descriptor->digest ? req->descriptor->digest : "";
 		if (strcmp(dd, q->digest) != 0)
-			return sigild__err(err, SIGIL_ERR_USAGE, "descriptor digest \"%.200s\" does not match digest %s",
+			return sigil__err(err, SIGIL_ERR_USAGE, "descriptor digest \"%.200s\" does not match digest %s",
 				dd, q->digest);
 	}
 	sigil_error e = SIGIL_ERROR_INIT;
 	if (sigil_reference_parse(&q->ref, q->image, 1, &e) != SIGIL_STATUS_OK)
-		return sigild__err(err, SIGIL_ERR_USAGE, "image name \"%.200s\": %s", q->image, e.message);
+		return sigil__err(err, SIGIL_ERR_USAGE, "image name \"%.200s\": %s", q->image, e.message);
 	const char *rd = sigil_reference_digest(q->ref);
 	if (rd[0] && strcmp(rd, q->digest) != 0)
-		return sigild__err(err, SIGIL_ERR_USAGE, "image name \"%.200s\" names digest %s, not %s", q->image,
+		return sigil__err(err, SIGIL_ERR_USAGE, "image name \"%.200s\" names digest %s, not %s", q->image,
 			rd, q->digest);
 	size_t n = req->n_user_metadata;
 	if (n > SIGILD_MAX_USER_METADATA)
-		return sigild__err(err, SIGIL_ERR_USAGE, "%zu user metadata requirements, more than the %d allowed", n,
+		return sigil__err(err, SIGIL_ERR_USAGE, "%zu user metadata requirements, more than the %d allowed", n,
 			SIGILD_MAX_USER_METADATA);
 	Sigil__V1__VerifyRequest__UserMetadataEntry **sorted = n ? calloc(n, sizeof *sorted) : NULL;
 	q->md_keys = n ? calloc(n, sizeof *q->md_keys) : NULL;
 	q->md_values = n ? calloc(n, sizeof *q->md_values) : NULL;
 	if (n && (!sorted || !q->md_keys || !q->md_values)) {
 		free(sorted);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	const char *repo = sigil_reference_repository(q->ref);
 	size_t total = strlen(repo) + 32;
@@ -527,7 +527,7 @@ static sigil_status request_parse(const Sigil__V1__VerifyRequest *req, request *
 		Sigil__V1__VerifyRequest__UserMetadataEntry *m = req->user_metadata[i];
 		if (!m || !m->key || !m->key[0] || !m->value) {
 			free(sorted);
-			return sigild__err(err, SIGIL_ERR_USAGE, "user metadata entry %zu has an empty key", i);
+			return sigil__err(err, SIGIL_ERR_USAGE, "user metadata entry %zu has an empty key", i);
 		}
 		sorted[i] = m;
 		total += strlen(m->key) + strlen(m->value) + 48;
@@ -537,12 +537,12 @@ static sigil_status request_parse(const Sigil__V1__VerifyRequest *req, request *
 	q->md_canonical = malloc(total);
 	if (!q->md_canonical) {
 		free(sorted);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	size_t off = (size_t)snprintf(q->md_canonical, total, "%zu:%s", strlen(repo), repo);
 	for (size_t i = 0; i < n; i++) {
 		if (i && strcmp(sorted[i - 1]->key, sorted[i]->key) == 0) {
-			sigil_status st = sigild__err(err, SIGIL_ERR_USAGE, "user metadata key \"%.200s\" given twice",
+			sigil_status st = sigil__err(err, SIGIL_ERR_USAGE, "user metadata key \"%.200s\" given twice",
 				sorted[i]->key);
 			free(sorted);
 			return st;
@@ -714,7 +714,7 @@ static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bo
 	}
 	sigild__snapshot_unref(snap);
 	if (!r)
-		sigild__err_oom(err);
+		sigil__err_oom(err);
 	return r;
 }
 
@@ -722,7 +722,7 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 	Sigil__V1__VerifyResponse **out, sigil_error *err)
 {
 	if (!s || !out)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_verify: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_verify: missing argument");
 	int64_t t0 = now_us();
 	request q;
 	if (request_parse(req, &q, err) != SIGIL_STATUS_OK) {
@@ -755,7 +755,7 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 		if (asprintf(&reason, "dry-run: would deny: %s", r->reason ? r->reason : "") < 0) {
 			sigild_verify_response_free(r);
 			request_clear(&q);
-			return sigild__err_oom(err);
+			return sigil__err_oom(err);
 		}
 		if (r->reason != protobuf_c_empty_string)
 			free(r->reason);
@@ -779,13 +779,13 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 sigil_status sigild_service_status(sigild_service *s, Sigil__V1__StatusResponse **out, sigil_error *err)
 {
 	if (!s || !out)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_status: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_status: missing argument");
 	Sigil__V1__StatusResponse *r = malloc(sizeof *r);
 	Sigil__V1__CacheStats *cs = malloc(sizeof *cs);
 	if (!r || !cs) {
 		free(r);
 		free(cs);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	sigil__v1__status_response__init(r);
 	sigil__v1__cache_stats__init(cs);
@@ -806,7 +806,7 @@ sigil_status sigild_service_status(sigild_service *s, Sigil__V1__StatusResponse 
 	sigild__snapshot_unref(snap);
 	if (bad) {
 		sigild_status_response_free(r);
-		return sigild__err_oom(err);
+		return sigil__err_oom(err);
 	}
 	r->uptime_seconds = (now_ms() - s->started_ms) / 1000;
 	r->allows = atomic_load(&s->allows);
@@ -820,6 +820,6 @@ sigil_status sigild_service_status(sigild_service *s, Sigil__V1__StatusResponse 
 sigil_status sigild_service_reopen_audit(sigild_service *s, sigil_error *err)
 {
 	if (!s)
-		return sigild__err(err, SIGIL_ERR_USAGE, "sigild_service_reopen_audit: missing argument");
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_reopen_audit: missing argument");
 	return sigild_audit_reopen(s->audit, err);
 }

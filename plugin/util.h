@@ -1,6 +1,5 @@
-/* util.h - small helpers shared by sigild's modules (internal). sigild
- * links libsigil's public API only, so it cannot use libverify's
- * sigil__err*; these are the daemon's equivalents. */
+/* util.h - small helpers shared by sigild's modules (internal). Errors are
+ * filled with libverify's sigil__err* (errors.h), which sigild compiles in. */
 #ifndef SIGILD_UTIL_H
 #define SIGILD_UTIL_H
 
@@ -8,47 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sigil/error.h>
-
-__attribute__((format(printf, 3, 4)))
-static inline sigil_status sigild__err(sigil_error *err, sigil_category cat, const char *fmt, ...)
-{
-	if (!err)
-		return SIGIL_STATUS_ERROR;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err->message[0] = '\0';
-	err->category = cat;
-	err->offset = (size_t)-1;
-	return SIGIL_STATUS_ERROR;
-}
-
-/* sigild__err_wrap - "<context>: <old message>", category kept. */
-__attribute__((format(printf, 2, 3)))
-static inline sigil_status sigild__err_wrap(sigil_error *err, const char *fmt, ...)
-{
-	if (!err)
-		return SIGIL_STATUS_ERROR;
-	char prefix[SIGIL_ERROR_MESSAGE_MAX];
-	char old[SIGIL_ERROR_MESSAGE_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		prefix[0] = '\0';
-	memcpy(old, err->message, sizeof old);
-	old[sizeof old - 1] = '\0';
-	snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
-	return SIGIL_STATUS_ERROR;
-}
-
-static inline sigil_status sigild__err_oom(sigil_error *err)
-{
-	return sigild__err(err, SIGIL_ERR_INTERNAL, "out of memory");
-}
+#include "errors.h"
 
 /* sigild__digest_valid - "sha256:<64 lower hex>" or "sha512:<128 lower
  * hex>", the digests containerd passes and registries accept. */
