@@ -95,3 +95,45 @@ sigil_status sigil__b64std_decode(const char *in, size_t in_len, uint8_t **out, 
 		return sigil__err_at(err, SIGIL_ERR_MALFORMED, n, "illegal base64 data: bad padding");
 	return decode(in, n, 0, out, out_len, err);
 }
+
+sigil_status sigil__b64std_decode_lenient(const char *in, size_t in_len, uint8_t **out,
+	size_t *out_len, sigil_error *err)
+{
+	uint8_t *buf = malloc(in_len / 4 * 3 + 4);
+	if (!buf)
+		return sigil__err_oom(err);
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0, sig = 0, pad = 0;
+	for (size_t i = 0; i < in_len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		int v = b64_value(c, 0);
+		if (v < 0 || pad > 0) {
+			free(buf);
+			return sigil__err_at(err, SIGIL_ERR_MALFORMED, i,
+				"illegal base64 data at input byte %zu", i);
+		}
+		sig++;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (sig % 4 == 1 || (pad > 0 && (sig + pad) % 4 != 0) || pad > 2) {
+		free(buf);
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "illegal base64 data: bad length or padding");
+	}
+	buf[o] = 0;
+	*out = buf;
+	*out_len = o;
+	return SIGIL_STATUS_OK;
+}

@@ -18,4 +18,12 @@ SIGIL_MUST_CHECK sigil_status sigil__b64url_decode(const char *in, size_t in_len
 SIGIL_MUST_CHECK sigil_status sigil__b64std_decode(const char *in, size_t in_len,
 	uint8_t **out, size_t *out_len, sigil_error *err);
 
+/* sigil__b64std_decode_lenient - the standard alphabet as Go's
+ * StdEncoding.Decode reads it, for credentials written by other tools
+ * (docker's config.json "auth"): CR and LF skipped, unused trailing bits
+ * ignored, padding optional but never followed by data. Not for anything
+ * that is signed. Same conventions as above. */
+SIGIL_MUST_CHECK sigil_status sigil__b64std_decode_lenient(const char *in, size_t in_len,
+	uint8_t **out, size_t *out_len, sigil_error *err);
+
 #endif

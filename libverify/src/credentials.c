@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "b64.h"
 #include "bounds.h"
 #include "cleanup.h"
 #include "credentials.h"
@@ -163,57 +164,14 @@ static bool is_docker_hub(const char *host)
 		strcmp(host, "registry-1.docker.io") == 0;
 }
 
-/* docker/cli configfile.go decodeAuth: standard base64 as Go's
- * StdEncoding.Decode reads it (CR and LF skipped, unused trailing bits
- * ignored), and padding may also be left off. */
+/* docker/cli configfile.go decodeAuth: base64 as Go's StdEncoding.Decode
+ * reads it (sigil__b64std_decode_lenient), then "user:password". */
 static sigil_status decode_auth(const char *s, char **user, char **pass, sigil_error *err)
 {
-	size_t len = strlen(s);
-	uint8_t *buf = malloc(len / 4 * 3 + 4);
-	if (!buf)
-		return sigil__err_oom(err);
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0, sig = 0, pad = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int v;
-		if (c == '\r' || c == '\n')
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '+')
-			v = 62;
-		else if (c == '/')
-			v = 63;
-		else
-			v = -1;
-		if (v < 0 || pad > 0) {
-			free(buf);
-			return sigil__err_at(err, SIGIL_ERR_MALFORMED, i,
-				"auth: illegal base64 data at input byte %zu", i);
-		}
-		sig++;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (sig % 4 == 1 || (pad > 0 && (sig + pad) % 4 != 0) || pad > 2) {
-		free(buf);
-		return sigil__err(err, SIGIL_ERR_MALFORMED, "auth: illegal base64 data: bad length or padding");
-	}
+	uint8_t *buf = NULL;
+	size_t o = 0;
+	if (sigil__b64std_decode_lenient(s, strlen(s), &buf, &o, err) != SIGIL_STATUS_OK)
+		return sigil__err_wrap(err, "auth");
 	uint8_t *colon = memchr(buf, ':', o);
 	/* decodeAuth: "user:password" with a non-empty user; NULs around the
 	 * password are trimmed */
