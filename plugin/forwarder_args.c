@@ -20,8 +20,7 @@
  * a small depth keeps json-c's work on hostile input trivially bounded. */
 #define DESCRIPTOR_MAX_DEPTH 8
 
-__attribute__((format(printf, 3, 4)))
-static int deny(char *reason, size_t reason_len, const char *fmt, ...)
+int sigil_forwarder_fail(char *reason, size_t reason_len, const char *fmt, ...)
 {
 	if (reason && reason_len) {
 		va_list ap;
@@ -68,12 +67,12 @@ static int name_valid(const char *s, char *reason, size_t reason_len)
 {
 	size_t n = strlen(s);
 	if (n > SIGIL_MAX_REFERENCE_LENGTH)
-		return deny(reason, reason_len, "-name is longer than %u bytes",
+		return sigil_forwarder_fail(reason, reason_len, "-name is longer than %u bytes",
 			(unsigned)SIGIL_MAX_REFERENCE_LENGTH);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c <= 0x20 || c >= 0x7f)
-			return deny(reason, reason_len,
+			return sigil_forwarder_fail(reason, reason_len,
 				"-name contains a character not allowed in an image reference (byte %zu)", i);
 	}
 	return 0;
@@ -115,30 +114,30 @@ int sigil_forwarder_parse_args(int argc, char *const argv[], sigil_forwarder_arg
 			v = eq + 1;
 		} else {
 			if (i + 1 >= argc || !argv[i + 1])
-				return deny(reason, reason_len, "-%s needs a value", flag_names[which]);
+				return sigil_forwarder_fail(reason, reason_len, "-%s needs a value", flag_names[which]);
 			v = argv[++i];
 		}
 		/* Two values for one flag: which one containerd meant is unknowable. */
 		if (val[which])
-			return deny(reason, reason_len, "-%s given more than once", flag_names[which]);
+			return sigil_forwarder_fail(reason, reason_len, "-%s given more than once", flag_names[which]);
 		val[which] = v;
 	}
 	for (int f = 0; f < FLAG_MEDIA_TYPE; f++) {
 		if (!val[f])
-			return deny(reason, reason_len, "missing -%s argument", flag_names[f]);
+			return sigil_forwarder_fail(reason, reason_len, "missing -%s argument", flag_names[f]);
 		if (!*val[f])
-			return deny(reason, reason_len, "-%s is empty", flag_names[f]);
+			return sigil_forwarder_fail(reason, reason_len, "-%s is empty", flag_names[f]);
 	}
 	if (name_valid(val[FLAG_NAME], reason, reason_len) != 0)
 		return -1;
 	if (!sigil_forwarder_digest_valid(val[FLAG_DIGEST]))
-		return deny(reason, reason_len,
+		return sigil_forwarder_fail(reason, reason_len,
 			"-digest \"%.150s\" is not a sha256 or sha512 digest (lowercase hex)",
 			val[FLAG_DIGEST]);
 	/* We can only read the format containerd documents; anything else is
 	 * a contract change we must not guess at. */
 	if (val[FLAG_MEDIA_TYPE] && strcmp(val[FLAG_MEDIA_TYPE], SIGIL_FORWARDER_STDIN_MEDIA_TYPE) != 0)
-		return deny(reason, reason_len, "unsupported -stdin-media-type \"%.150s\" (expected %s)",
+		return sigil_forwarder_fail(reason, reason_len, "unsupported -stdin-media-type \"%.150s\" (expected %s)",
 			val[FLAG_MEDIA_TYPE], SIGIL_FORWARDER_STDIN_MEDIA_TYPE);
 	out->name = val[FLAG_NAME];
 	out->digest = val[FLAG_DIGEST];
@@ -150,19 +149,19 @@ int sigil_forwarder_read_input(int fd, int64_t deadline_ms, uint8_t *buf, size_t
 	size_t *len, char *reason, size_t reason_len)
 {
 	if (cap <= SIGIL_MAX_FORWARDER_STDIN)
-		return deny(reason, reason_len, "internal error: stdin buffer too small");
+		return sigil_forwarder_fail(reason, reason_len, "internal error: stdin buffer too small");
 	size_t n = 0;
 	for (;;) {
 		if (deadline_ms >= 0) {
 			int64_t left = deadline_ms - sigil_forwarder_now_ms();
 			if (left <= 0)
-				return deny(reason, reason_len, "timed out reading the descriptor on stdin");
+				return sigil_forwarder_fail(reason, reason_len, "timed out reading the descriptor on stdin");
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			int pr = poll(&p, 1, left > 60000 ? 60000 : (int)left);
 			if (pr < 0 && errno == EINTR)
 				continue;
 			if (pr < 0)
-				return deny(reason, reason_len, "cannot wait for stdin: %s", strerror(errno));
+				return sigil_forwarder_fail(reason, reason_len, "cannot wait for stdin: %s", strerror(errno));
 			if (pr == 0)
 				continue; /* re-checks the deadline */
 		}
@@ -171,16 +170,16 @@ int sigil_forwarder_read_input(int fd, int64_t deadline_ms, uint8_t *buf, size_t
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r < 0)
-			return deny(reason, reason_len, "cannot read stdin: %s", strerror(errno));
+			return sigil_forwarder_fail(reason, reason_len, "cannot read stdin: %s", strerror(errno));
 		if (r == 0)
 			break;
 		n += (size_t)r;
 		if (n > SIGIL_MAX_FORWARDER_STDIN)
-			return deny(reason, reason_len, "descriptor on stdin exceeds %u bytes",
+			return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin exceeds %u bytes",
 				(unsigned)SIGIL_MAX_FORWARDER_STDIN);
 	}
 	if (n == 0)
-		return deny(reason, reason_len, "no descriptor on stdin");
+		return sigil_forwarder_fail(reason, reason_len, "no descriptor on stdin");
 	*len = n;
 	return 0;
 }
@@ -197,18 +196,18 @@ static int get_string(json_object *obj, const char *key, char *dst, size_t max,
 {
 	json_object *v;
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
-		return deny(reason, reason_len, "descriptor on stdin has no %s", key);
+		return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin has no %s", key);
 	if (!json_object_is_type(v, json_type_string))
-		return deny(reason, reason_len, "descriptor %s is not a string", key);
+		return sigil_forwarder_fail(reason, reason_len, "descriptor %s is not a string", key);
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v);
 	if (n == 0)
-		return deny(reason, reason_len, "descriptor %s is empty", key);
+		return sigil_forwarder_fail(reason, reason_len, "descriptor %s is empty", key);
 	if (n >= max)
-		return deny(reason, reason_len, "descriptor %s is longer than %zu bytes", key, max - 1);
+		return sigil_forwarder_fail(reason, reason_len, "descriptor %s is longer than %zu bytes", key, max - 1);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return deny(reason, reason_len, "descriptor %s contains a control character", key);
+			return sigil_forwarder_fail(reason, reason_len, "descriptor %s contains a control character", key);
 	memcpy(dst, s, n);
 	dst[n] = '\0';
 	return 0;
@@ -218,13 +217,13 @@ int sigil_forwarder_parse_descriptor(const uint8_t *buf, size_t len, const char 
 	sigil_forwarder_descriptor *out, char *reason, size_t reason_len)
 {
 	if (len > SIGIL_MAX_FORWARDER_STDIN)
-		return deny(reason, reason_len, "descriptor on stdin exceeds %u bytes",
+		return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin exceeds %u bytes",
 			(unsigned)SIGIL_MAX_FORWARDER_STDIN);
 	if (len == 0)
-		return deny(reason, reason_len, "no descriptor on stdin");
+		return sigil_forwarder_fail(reason, reason_len, "no descriptor on stdin");
 	json_tokener *tok = json_tokener_new_ex(DESCRIPTOR_MAX_DEPTH);
 	if (!tok)
-		return deny(reason, reason_len, "out of memory");
+		return sigil_forwarder_fail(reason, reason_len, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	__attribute__((cleanup(put_json))) json_object *root =
 		json_tokener_parse_ex(tok, (const char *)buf, (int)len);
@@ -233,15 +232,15 @@ int sigil_forwarder_parse_descriptor(const uint8_t *buf, size_t len, const char 
 	json_tokener_free(tok);
 	if (!root || jerr != json_tokener_success) {
 		if (jerr == json_tokener_continue)
-			return deny(reason, reason_len, "descriptor on stdin is not valid JSON: unexpected end of input");
-		return deny(reason, reason_len, "descriptor on stdin is not valid JSON: %s at byte %zu",
+			return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin is not valid JSON: unexpected end of input");
+		return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin is not valid JSON: %s at byte %zu",
 			json_tokener_error_desc(jerr), end);
 	}
 	for (size_t i = end; i < len; i++)
 		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
-			return deny(reason, reason_len, "descriptor on stdin has trailing data at byte %zu", i);
+			return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin has trailing data at byte %zu", i);
 	if (!json_object_is_type(root, json_type_object))
-		return deny(reason, reason_len, "descriptor on stdin is not a JSON object");
+		return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin is not a JSON object");
 
 	sigil_forwarder_descriptor d;
 	if (get_string(root, "mediaType", d.media_type, sizeof d.media_type, reason, reason_len) != 0)
@@ -249,26 +248,26 @@ int sigil_forwarder_parse_descriptor(const uint8_t *buf, size_t len, const char 
 	if (get_string(root, "digest", d.digest, sizeof d.digest, reason, reason_len) != 0) {
 		/* an over-long digest is simply not the digest we were given */
 		if (strstr(reason, "longer than"))
-			return deny(reason, reason_len, "descriptor digest does not match -digest %s",
+			return sigil_forwarder_fail(reason, reason_len, "descriptor digest does not match -digest %s",
 				expected_digest);
 		return -1;
 	}
 	/* What containerd pulls is the descriptor; what we verify is -digest:
 	 * they must be the same object (containerd.md §1.13). */
 	if (strcmp(d.digest, expected_digest) != 0)
-		return deny(reason, reason_len, "descriptor digest %.140s does not match -digest %s",
+		return sigil_forwarder_fail(reason, reason_len, "descriptor digest %.140s does not match -digest %s",
 			d.digest, expected_digest);
 	json_object *sz;
 	if (!json_object_object_get_ex(root, "size", &sz) || !sz)
-		return deny(reason, reason_len, "descriptor on stdin has no size");
+		return sigil_forwarder_fail(reason, reason_len, "descriptor on stdin has no size");
 	if (!json_object_is_type(sz, json_type_int))
-		return deny(reason, reason_len, "descriptor size is not an integer");
+		return sigil_forwarder_fail(reason, reason_len, "descriptor size is not an integer");
 	int64_t size = json_object_get_int64(sz);
 	if (size < 0)
-		return deny(reason, reason_len, "descriptor size is negative");
+		return sigil_forwarder_fail(reason, reason_len, "descriptor size is negative");
 	/* json-c saturates values beyond int64 (and keeps them as uint64) */
 	if (size == INT64_MAX)
-		return deny(reason, reason_len, "descriptor size is out of range");
+		return sigil_forwarder_fail(reason, reason_len, "descriptor size is out of range");
 	d.size = size;
 	*out = d;
 	return 0;
@@ -301,19 +300,19 @@ int sigil_forwarder_parse_env(const char *socket, const char *timeout_ms,
 	};
 	if (socket && *socket) {
 		if (strlen(socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return deny(reason, reason_len, "SIGIL_SOCKET is longer than %zu bytes",
+			return sigil_forwarder_fail(reason, reason_len, "SIGIL_SOCKET is longer than %zu bytes",
 				sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		e.socket = socket;
 	}
 	if (timeout_ms && *timeout_ms) {
 		if (parse_ms(timeout_ms, &e.timeout_ms) != 0 || e.timeout_ms == 0)
-			return deny(reason, reason_len,
+			return sigil_forwarder_fail(reason, reason_len,
 				"invalid SIGIL_VERIFIER_TIMEOUT_MS \"%.40s\" (expected milliseconds, 1-%d)",
 				timeout_ms, SIGIL_FORWARDER_MAX_DURATION_MS);
 	}
 	if (connect_retry_ms && *connect_retry_ms) {
 		if (parse_ms(connect_retry_ms, &e.connect_retry_ms) != 0)
-			return deny(reason, reason_len,
+			return sigil_forwarder_fail(reason, reason_len,
 				"invalid SIGIL_VERIFIER_CONNECT_RETRY_MS \"%.40s\" (expected milliseconds, 0-%d)",
 				connect_retry_ms, SIGIL_FORWARDER_MAX_DURATION_MS);
 	}

@@ -87,6 +87,11 @@ int sigil_forwarder_parse_env(const char *socket, const char *timeout_ms,
 size_t sigil_forwarder_format_line(char *out, size_t cap, const char *verdict, const char *name,
 	const char *digest, const char *reason);
 
+/* sigil_forwarder_fail - format the reason (if reason_len > 0) and return
+ * -1: the failure convention of every forwarder function. */
+__attribute__((format(printf, 3, 4)))
+int sigil_forwarder_fail(char *reason, size_t reason_len, const char *fmt, ...);
+
 /* sigil_forwarder_now_ms - CLOCK_MONOTONIC in milliseconds. */
 int64_t sigil_forwarder_now_ms(void);
 

@@ -53,17 +53,6 @@ typedef struct call_state {
 	char message[512];
 } call_state;
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *reason, size_t reason_len, const char *fmt, ...)
-{
-	if (reason && reason_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, reason_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 const char *sigil_grpc_status_name(int status)
 {
@@ -104,14 +93,14 @@ static int connect_retry(const sigil_grpc_call *call, char *reason, size_t reaso
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t plen = strlen(call->socket_path);
 	if (plen == 0 || plen >= sizeof sa.sun_path)
-		return fail(reason, reason_len, "sigild socket path \"%.120s\" is not usable",
+		return sigil_forwarder_fail(reason, reason_len, "sigild socket path \"%.120s\" is not usable",
 			call->socket_path);
 	memcpy(sa.sun_path, call->socket_path, plen);
 	int64_t pause = 10;
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
-			return fail(reason, reason_len, "cannot create a socket: %s", strerror(errno));
+			return sigil_forwarder_fail(reason, reason_len, "cannot create a socket: %s", strerror(errno));
 		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
 			return fd;
 		int e = errno;
@@ -121,7 +110,7 @@ static int connect_retry(const sigil_grpc_call *call, char *reason, size_t reaso
 			? call->connect_retry_until_ms : call->deadline_ms;
 		int retryable = e == ECONNREFUSED || e == ENOENT || e == EAGAIN || e == EINTR;
 		if (!retryable || now >= until)
-			return fail(reason, reason_len,
+			return sigil_forwarder_fail(reason, reason_len,
 				"sigild is not reachable at %s (%s) \xe2\x80\x94 is sigild running?",
 				call->socket_path, connect_errno_text(e));
 		int64_t wait = until - now < pause ? until - now : pause;
@@ -278,7 +267,7 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 	const sigil_grpc_call *call = st->call;
 	nghttp2_session_callbacks *cbs;
 	if (nghttp2_session_callbacks_new(&cbs) != 0)
-		return fail(reason, reason_len, "out of memory");
+		return sigil_forwarder_fail(reason, reason_len, "out of memory");
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
@@ -286,7 +275,7 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 	int rv = nghttp2_session_client_new(&s, cbs, st);
 	nghttp2_session_callbacks_del(cbs);
 	if (rv != 0)
-		return fail(reason, reason_len, "out of memory");
+		return sigil_forwarder_fail(reason, reason_len, "out of memory");
 
 	int ret = -1;
 	nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 } };
@@ -316,7 +305,7 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 			rv = st->stream_id;
 	}
 	if (rv != 0) {
-		fail(reason, reason_len, "cannot build the request: %s", nghttp2_strerror(rv));
+		sigil_forwarder_fail(reason, reason_len, "cannot build the request: %s", nghttp2_strerror(rv));
 		goto out;
 	}
 
@@ -353,17 +342,17 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 		if (werr) {
 			if (errno == ETIMEDOUT)
 				goto timeout;
-			fail(reason, reason_len, "sigild at %s dropped the connection: %s",
+			sigil_forwarder_fail(reason, reason_len, "sigild at %s dropped the connection: %s",
 				call->socket_path, strerror(errno));
 			goto out;
 		}
 		if (n < 0) {
-			fail(reason, reason_len, "HTTP/2 error talking to sigild at %s: %s",
+			sigil_forwarder_fail(reason, reason_len, "HTTP/2 error talking to sigild at %s: %s",
 				call->socket_path, nghttp2_strerror((int)n));
 			goto out;
 		}
 		if (!nghttp2_session_want_read(s) && !nghttp2_session_want_write(s)) {
-			fail(reason, reason_len, "sigild at %s ended the HTTP/2 session without answering",
+			sigil_forwarder_fail(reason, reason_len, "sigild at %s ended the HTTP/2 session without answering",
 				call->socket_path);
 			goto out;
 		}
@@ -375,7 +364,7 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0) {
-			fail(reason, reason_len, "cannot wait for sigild: %s", strerror(errno));
+			sigil_forwarder_fail(reason, reason_len, "cannot wait for sigild: %s", strerror(errno));
 			goto out;
 		}
 		if (pr == 0)
@@ -384,13 +373,13 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0) {
-			fail(reason, reason_len, "sigild at %s closed the connection without answering%s%s",
+			sigil_forwarder_fail(reason, reason_len, "sigild at %s closed the connection without answering%s%s",
 				call->socket_path, r < 0 ? ": " : "", r < 0 ? strerror(errno) : "");
 			goto out;
 		}
 		ssize_t used = nghttp2_session_mem_recv(s, buf, (size_t)r);
 		if (used < 0) {
-			fail(reason, reason_len, "sigild at %s sent invalid HTTP/2: %s",
+			sigil_forwarder_fail(reason, reason_len, "sigild at %s sent invalid HTTP/2: %s",
 				call->socket_path, nghttp2_strerror((int)used));
 			goto out;
 		}
@@ -398,7 +387,7 @@ static int exchange(int fd, call_state *st, char *reason, size_t reason_len)
 	ret = 0;
 	goto out;
 timeout:
-	fail(reason, reason_len, "sigild at %s did not answer within %lld ms", call->socket_path,
+	sigil_forwarder_fail(reason, reason_len, "sigild at %s did not answer within %lld ms", call->socket_path,
 		(long long)call->timeout_ms);
 out:
 	nghttp2_session_del(s);
@@ -409,7 +398,7 @@ int sigil_grpc_unary(const sigil_grpc_call *call, sigil_grpc_result *res,
 	char *reason, size_t reason_len)
 {
 	if (call->request_len > UINT32_MAX - GRPC_PREFIX)
-		return fail(reason, reason_len, "request too large");
+		return sigil_forwarder_fail(reason, reason_len, "request too large");
 	res->unreachable = 0;
 	int fd = connect_retry(call, reason, reason_len);
 	if (fd < 0) {
@@ -420,7 +409,7 @@ int sigil_grpc_unary(const sigil_grpc_call *call, sigil_grpc_result *res,
 	st.framed = malloc(st.framed_len);
 	if (!st.framed) {
 		close(fd);
-		return fail(reason, reason_len, "out of memory");
+		return sigil_forwarder_fail(reason, reason_len, "out of memory");
 	}
 	/* uncompressed; big-endian length (PROTOCOL-HTTP2.md Length-Prefixed-Message) */
 	uint32_t l = (uint32_t)call->request_len;
@@ -438,24 +427,24 @@ int sigil_grpc_unary(const sigil_grpc_call *call, sigil_grpc_result *res,
 	if (ret != 0)
 		goto bad;
 	if (st.over_limit) {
-		ret = fail(reason, reason_len, "sigild at %s sent a response larger than %zu bytes",
+		ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s sent a response larger than %zu bytes",
 			call->socket_path, call->max_response);
 		goto bad;
 	}
 	if (!st.has_grpc_status) {
 		if (st.http_status && st.http_status != 200)
-			ret = fail(reason, reason_len, "sigild at %s answered HTTP %d, not gRPC",
+			ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s answered HTTP %d, not gRPC",
 				call->socket_path, st.http_status);
 		else if (st.close_error)
-			ret = fail(reason, reason_len, "sigild at %s reset the call (HTTP/2 error %u)",
+			ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s reset the call (HTTP/2 error %u)",
 				call->socket_path, st.close_error);
 		else
-			ret = fail(reason, reason_len, "sigild at %s answered without a grpc-status",
+			ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s answered without a grpc-status",
 				call->socket_path);
 		goto bad;
 	}
 	if (st.bad_header || st.http_status != 200) {
-		ret = fail(reason, reason_len, "sigild at %s sent a malformed gRPC answer (HTTP %d)",
+		ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s sent a malformed gRPC answer (HTTP %d)",
 			call->socket_path, st.http_status);
 		goto bad;
 	}
@@ -470,19 +459,19 @@ int sigil_grpc_unary(const sigil_grpc_call *call, sigil_grpc_result *res,
 	}
 	/* OK: exactly one uncompressed message (we sent no grpc-accept-encoding). */
 	if (!st.grpc_content_type) {
-		ret = fail(reason, reason_len, "sigild at %s answered without content-type application/grpc",
+		ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s answered without content-type application/grpc",
 			call->socket_path);
 		goto bad;
 	}
 	if (st.data_len < GRPC_PREFIX) {
-		ret = fail(reason, reason_len, "sigild at %s answered OK without a response message",
+		ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s answered OK without a response message",
 			call->socket_path);
 		goto bad;
 	}
 	uint32_t mlen = (uint32_t)st.data[1] << 24 | (uint32_t)st.data[2] << 16 |
 		(uint32_t)st.data[3] << 8 | st.data[4];
 	if (st.data[0] != 0 || (size_t)mlen != st.data_len - GRPC_PREFIX) {
-		ret = fail(reason, reason_len, "sigild at %s sent a malformed response message",
+		ret = sigil_forwarder_fail(reason, reason_len, "sigild at %s sent a malformed response message",
 			call->socket_path);
 		goto bad;
 	}
