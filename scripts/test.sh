@@ -51,7 +51,7 @@ fi
 echo "== tests (sanitizer build)"
 meson test -C build/sanitize --print-errorlogs --no-rebuild \
   --suite unit --suite fuzz-regress --suite conformance --suite adversarial --suite registry \
-  --suite differential --suite daemon --suite containerd \
+  --suite differential --suite daemon --suite integration \
   || true
 echo "== tests (release build)"
 meson test -C build/release --print-errorlogs --no-rebuild --suite install --suite unit || true
