@@ -1,5 +1,6 @@
 /* cmd_status.c - `sigil status`: ask sigild, over the socket the forwarder
- * uses, for its configuration revision, mode, cache and counters. Exit 0
+ * uses, for its configuration revision, mode, cache and counters (with
+ * the background revocation refresh's). Exit 0
  * when sigild answered, 2 when it could not be asked. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -56,6 +57,13 @@ static void print_json(const Sigil__V1__StatusResponse *r)
 		printf(",\n  \"cache\": {\"entries\": %" PRIu64 ", \"capacity\": %" PRIu64 ", \"hits\": %" PRIu64
 			", \"misses\": %" PRIu64 ", \"evictions\": %" PRIu64 "}",
 			c->entries, c->capacity, c->hits, c->misses, c->evictions);
+	const Sigil__V1__RevocationStats *v = r->revocation;
+	if (v)
+		printf(",\n  \"revocation\": {\"refreshPasses\": %" PRIu64 ", \"refreshed\": %" PRIu64
+			", \"refreshFailures\": %" PRIu64 ", \"refreshDeferred\": %" PRIu64
+			", \"cachedCrls\": %" PRIu64 ", \"cachedOcspResponses\": %" PRIu64 "}",
+			v->refresh_passes, v->refreshed, v->refresh_failures, v->refresh_deferred,
+			v->cached_crls, v->cached_ocsp_responses);
 	printf("\n}\n");
 }
 
@@ -75,6 +83,14 @@ static void print_text(const Sigil__V1__StatusResponse *r, const char *sock)
 		printf("  verdict cache: %" PRIu64 "/%" PRIu64 " entries, %" PRIu64 " hits, %" PRIu64
 			" misses, %" PRIu64 " evictions\n",
 			c->entries, c->capacity, c->hits, c->misses, c->evictions);
+	const Sigil__V1__RevocationStats *v = r->revocation;
+	if (v)
+		printf("  revocation cache: %" PRIu64 " CRLs, %" PRIu64 " OCSP responses; refresh: %" PRIu64
+			" passes, %" PRIu64 " refreshed, %" PRIu64 " failed, %" PRIu64 " deferred\n",
+			v->cached_crls, v->cached_ocsp_responses, v->refresh_passes, v->refreshed,
+			v->refresh_failures, v->refresh_deferred);
+	else
+		printf("  revocation cache: memory only (no state directory), no background refresh\n");
 }
 
 int cmd_status(int argc, char **argv)

@@ -12,5 +12,6 @@ enum {
 
 int cmd_verify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  verify     verify the Notary Project signatures of an artifact\n"
 		"  status     ask sigild for its configuration, mode and counters\n"
+		"  doctor     find containerd settings that make it skip image verifiers\n"
 		"  version    print the version\n"
 		"\n"
 		"Run 'sigil <command> --help' for a command's options.\n");
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "doctor") == 0)
+		return cmd_doctor(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("sigil %s\n", sigil_version());
 		return 0;

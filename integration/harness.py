@@ -335,13 +335,13 @@ class Node:
     (sigild.conf, containerd cri=...) before."""
 
     def __init__(self, args, vals, label, repo="it/app", cri="", sigild_conf=None,
-                 identities=("*",), level="strict", hosts=False):
+                 identities=("*",), level="strict", hosts=False, access_log=False):
         self.args, self.vals = args, vals
         self.work = R.mkdtemp(label)
         self.mc = R.load_corpus_helpers()
         self.tools = R.Tools(self.work, vals, self.mc)
         self.trusted, self.rogue = R.signing_pkis(self.work, self.mc)
-        self.registry = R.Registry(self.work, "registry")
+        self.registry = R.Registry(self.work, "registry", access_log=access_log)
         self.repo = repo
         self.scope = f"{self.registry.host}/{repo}"
         self.layout = R.Layout(os.path.join(self.work, "layout"))

@@ -9,13 +9,13 @@
 #include "util.h"
 
 struct sigild_refresher {
-	char *cache_dir;
+	sigil_revocation_refresher *rr; /* used by the thread only, but cancel */
 	int64_t first_delay_ms, interval_ms, horizon_s;
 	pthread_t thread;
-	pthread_mutex_t lock;  /* stop, passes, refreshed */
+	pthread_mutex_t lock;  /* stop, stats */
 	pthread_cond_t cond;   /* signalled on stop */
 	bool stop;
-	uint64_t passes, refreshed;
+	sigild_refresh_stats stats;
 };
 
 static struct timespec deadline_after(int64_t ms)
@@ -48,18 +48,22 @@ static void *refresher_main(void *arg)
 	sigild_refresher *r = arg;
 	int64_t delay = r->first_delay_ms;
 	while (!wait_or_stop(r, delay)) {
-		sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
-		ro.cache_dir = r->cache_dir;
-		size_t n = 0;
+		sigil_revocation_refresh_report rep = SIGIL_REVOCATION_REFRESH_REPORT_INIT;
 		sigil_error e = SIGIL_ERROR_INIT;
 		/* failures (an unreachable CA, a bad download) leave the cached
-		 * entry as it is; the next pass tries again */
-		if (sigil_revocation_refresh(&ro, (int64_t)time(NULL), r->horizon_s, &n, &e) !=
-		    SIGIL_STATUS_OK)
-			n = 0;
+		 * entry as it is; a later pass tries again once the endpoint's
+		 * back-off has passed */
+		sigil_status st = sigil_revocation_refresher_run(r->rr, (int64_t)time(NULL), r->horizon_s,
+			sigil_registry_now_ms() + SIGILD_REFRESH_PASS_BUDGET_MS, &rep, &e);
 		pthread_mutex_lock(&r->lock);
-		r->passes++;
-		r->refreshed += n;
+		r->stats.passes++;
+		if (st == SIGIL_STATUS_OK) {
+			r->stats.refreshed += rep.refreshed;
+			r->stats.failures += rep.failed;
+			r->stats.deferred += rep.deferred;
+			r->stats.crl_entries = rep.crl_entries;
+			r->stats.ocsp_entries = rep.ocsp_entries;
+		}
 		pthread_mutex_unlock(&r->lock);
 		delay = r->interval_ms;
 	}
@@ -73,9 +77,13 @@ sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_di
 	    horizon_s < 0)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_refresher_start: invalid argument");
 	sigild_refresher *r = calloc(1, sizeof *r);
-	if (!r || !(r->cache_dir = strdup(cache_dir))) {
-		free(r);
+	if (!r)
 		return sigil__err_oom(err);
+	sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+	ro.cache_dir = cache_dir;
+	if (sigil_revocation_refresher_new(&r->rr, &ro, err) != SIGIL_STATUS_OK) {
+		free(r);
+		return SIGIL_STATUS_ERROR;
 	}
 	r->first_delay_ms = first_delay_ms;
 	r->interval_ms = interval_ms;
@@ -90,7 +98,7 @@ sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_di
 	if (rc != 0) {
 		pthread_cond_destroy(&r->cond);
 		pthread_mutex_destroy(&r->lock);
-		free(r->cache_dir);
+		sigil_revocation_refresher_free(r->rr);
 		free(r);
 		return sigil__err(err, SIGIL_ERR_IO, "cannot start the revocation refresher: %s",
 			strerror(rc));
@@ -107,25 +115,32 @@ void sigild_refresher_stop(sigild_refresher *r)
 	r->stop = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+	/* a pass in progress starts no further download */
+	sigil_revocation_refresher_cancel(r->rr);
 	pthread_join(r->thread, NULL);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
-	free(r->cache_dir);
+	sigil_revocation_refresher_free(r->rr);
 	free(r);
+}
+
+void sigild_refresher_stats(sigild_refresher *r, sigild_refresh_stats *out)
+{
+	pthread_mutex_lock(&r->lock);
+	*out = r->stats;
+	pthread_mutex_unlock(&r->lock);
 }
 
 uint64_t sigild_refresher_passes(sigild_refresher *r)
 {
-	pthread_mutex_lock(&r->lock);
-	uint64_t n = r->passes;
-	pthread_mutex_unlock(&r->lock);
-	return n;
+	sigild_refresh_stats st;
+	sigild_refresher_stats(r, &st);
+	return st.passes;
 }
 
 uint64_t sigild_refresher_refreshed(sigild_refresher *r)
 {
-	pthread_mutex_lock(&r->lock);
-	uint64_t n = r->refreshed;
-	pthread_mutex_unlock(&r->lock);
-	return n;
+	sigild_refresh_stats st;
+	sigild_refresher_stats(r, &st);
+	return st.refreshed;
 }

@@ -223,8 +223,9 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 		sigild_service_free(s);
 		return SIGIL_STATUS_ERROR;
 	}
-	/* CRLs are downloaded again in the background before their nextUpdate,
-	 * so that a pull does not wait for it (issue 6) */
+	/* CRLs and OCSP responses are downloaded again in the background
+	 * before their nextUpdate, so that a pull does not wait for it
+	 * (issue 6) */
 	if (s->revocation_cache &&
 	    sigild_refresher_start(&s->refresher, s->revocation_cache, SIGILD_REFRESH_FIRST_DELAY_MS,
 		SIGILD_REFRESH_INTERVAL_MS, SIGILD_REFRESH_HORIZON_S, err) != SIGIL_STATUS_OK) {
@@ -813,6 +814,23 @@ sigil_status sigild_service_status(sigild_service *s, Sigil__V1__StatusResponse 
 	r->denies = atomic_load(&s->denies);
 	r->errors = atomic_load(&s->errors);
 	r->dry_run_would_deny = atomic_load(&s->dry_run_would_deny);
+	if (s->refresher) {
+		Sigil__V1__RevocationStats *rs = malloc(sizeof *rs);
+		if (!rs) {
+			sigild_status_response_free(r);
+			return sigil__err_oom(err);
+		}
+		sigil__v1__revocation_stats__init(rs);
+		sigild_refresh_stats fs;
+		sigild_refresher_stats(s->refresher, &fs);
+		rs->refresh_passes = fs.passes;
+		rs->refreshed = fs.refreshed;
+		rs->refresh_failures = fs.failures;
+		rs->refresh_deferred = fs.deferred;
+		rs->cached_crls = fs.crl_entries;
+		rs->cached_ocsp_responses = fs.ocsp_entries;
+		r->revocation = rs;
+	}
 	*out = r;
 	return SIGIL_STATUS_OK;
 }

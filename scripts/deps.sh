@@ -8,6 +8,7 @@ PACKAGES=(
   libssl-dev libjson-c-dev libcbor-dev libcurl4-openssl-dev libyaml-dev
   libprotobuf-c-dev protobuf-c-compiler libgrpc-dev libnghttp2-dev
   clang docker-registry apache2-utils python3-grpcio python3-grpc-tools
+  python3-yaml
 )
 
 missing=()

@@ -11,12 +11,18 @@
 #define SIGIL_MAX_MANIFEST_SIZE (4u * 1024u * 1024u)
 /* oci-layout and the layout's index.json. */
 #define SIGIL_MAX_LAYOUT_INDEX_SIZE (4u * 1024u * 1024u)
+/* Signature manifests an OCI layout source keeps from discovery for the
+ * fetch that follows (layout.c): each at most, and all together. */
+#define SIGIL_LAYOUT_MEMO_MAX_ENTRY (64u * 1024u)
+#define SIGIL_LAYOUT_MEMO_MAX_BYTES (1024u * 1024u)
 /* Trust policy document. */
 #define SIGIL_MAX_POLICY_SIZE (1u * 1024u * 1024u)
 /* One certificate file in a trust store. */
 #define SIGIL_MAX_CERT_FILE_SIZE (1u * 1024u * 1024u)
-/* Certificates per trust store (all files together). */
-#define SIGIL_MAX_STORE_CERTS 512
+/* Certificates per trust store (all files together). Room for a large
+ * organisation's CA bundle (issue 7 measures 1000; the trusted-root lookup
+ * does not grow with it, bench/README.md), about 8 MB parsed at most. */
+#define SIGIL_MAX_STORE_CERTS 2048
 /* Files per trust store directory. */
 #define SIGIL_MAX_STORE_FILES 1024
 /* Trust policy statements, scopes per statement, identities, stores. */
@@ -46,6 +52,11 @@
 #define SIGIL_MAX_TIMESTAMP_SIGNERS 4
 /* One DER certificate. */
 #define SIGIL_MAX_CERT_SIZE (64u * 1024u)
+/* Parsed envelope certificates kept for reuse, process-wide (certcache.h),
+ * and the largest one kept (real ones are 1-2 KB): whatever envelopes
+ * arrive, the cache holds at most 64 x (8 KB + the parsed object). */
+#define SIGIL_CERT_CACHE_ENTRIES 64
+#define SIGIL_CERT_CACHE_MAX_DER (8u * 1024u)
 /* Signatures examined per artifact (upper bound for --max-signatures). */
 #define SIGIL_MAX_SIGNATURES 10000
 /* Manifests listed in an index (layout index.json, referrers index). */
@@ -153,7 +164,19 @@
 #define SIGIL_MAX_REVOCATION_CACHE_BYTES (256u * 1024u * 1024u)
 /* Files examined in an offline seed directory. */
 #define SIGIL_MAX_REVOCATION_SEED_FILES 4096
-/* Cache entries examined by one sigil_revocation_refresh pass. */
+/* Cache entries examined by one background refresh pass (per kind: CRLs,
+ * OCSP responses), downloads one pass may make, and the back-off of an
+ * endpoint that failed (doubling per consecutive failure up to the
+ * maximum), so that a responder that is down is not asked again on every
+ * pass for every certificate it serves. */
 #define SIGIL_MAX_REVOCATION_REFRESH_FILES 4096
+#define SIGIL_MAX_REVOCATION_REFRESH_DOWNLOADS 64
+#define SIGIL_REVOCATION_REFRESH_BACKOFF_S 60
+#define SIGIL_REVOCATION_REFRESH_MAX_BACKOFF_S 1800
+/* An entry downloaded again with nothing newer is asked again after at
+ * most this long (or a third of its refresh margin, when shorter). */
+#define SIGIL_REVOCATION_REFRESH_RECHECK_S 300
+/* Endpoints whose back-off a refresher remembers. */
+#define SIGIL_MAX_REVOCATION_REFRESH_BACKOFFS 1024
 
 #endif

@@ -318,14 +318,28 @@ char *sigil__cert_subject(X509 *cert)
 	return sb_finish(&b);
 }
 
-/* A subject quoted as Go's %q would, for messages. Never NULL. */
+/* A subject quoted as Go's %q would, for messages. Bound to its
+ * certificate by quote_subject and formatted only when a message needs it
+ * (qs): formatting every subject of every chain cost more than the
+ * structural checks themselves, for messages almost never printed. */
 typedef struct qname {
+	X509 *cert;
+	bool done;
 	char s[512];
 } qname;
 
 static void quote_subject(X509 *cert, qname *q)
 {
-	char *subj = sigil__cert_subject(cert);
+	q->cert = cert;
+	q->done = false;
+}
+
+static const char *qs(qname *q)
+{
+	if (q->done)
+		return q->s;
+	q->done = true;
+	char *subj = sigil__cert_subject(q->cert);
 	const char *src = subj ? subj : "";
 	size_t o = 0, max = sizeof q->s;
 	q->s[o++] = '"';
@@ -347,6 +361,7 @@ static void quote_subject(X509 *cert, qname *q)
 	q->s[o++] = '"';
 	q->s[o] = '\0';
 	free(subj);
+	return q->s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -582,13 +597,13 @@ static bool ec_curve_exact(EVP_PKEY *pk)
 
 /* §1.9.1 / §8 row 5: a leaf key is exactly RSA 2048/3072/4096 or EC
  * P-256/P-384/P-521 (notation's validateKeyLength). */
-static sigil_status leaf_key_ok(X509 *cert, const qname *q, sigil_error *err)
+static sigil_status leaf_key_ok(X509 *cert, qname *q, sigil_error *err)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
 	if (!pk) {
 		ERR_clear_error();
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: unsupported public key type", q->s);
+			"certificate with subject %s: unsupported public key type", qs(q));
 	}
 	int bits = EVP_PKEY_get_bits(pk);
 	switch (EVP_PKEY_get_base_id(pk)) {
@@ -596,26 +611,26 @@ static sigil_status leaf_key_ok(X509 *cert, const qname *q, sigil_error *err)
 		if (bits == 2048 || bits == 3072 || bits == 4096)
 			return SIGIL_STATUS_OK;
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: rsa key size %d bits is not supported", q->s, bits);
+			"certificate with subject %s: rsa key size %d bits is not supported", qs(q), bits);
 	case EVP_PKEY_EC:
 		if (ec_curve_exact(pk))
 			return SIGIL_STATUS_OK;
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: ecdsa key size %d bits is not supported", q->s, bits);
+			"certificate with subject %s: ecdsa key size %d bits is not supported", qs(q), bits);
 	default:
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: unsupported public key type", q->s);
+			"certificate with subject %s: unsupported public key type", qs(q));
 	}
 }
 
 /* §8 row 5: CA keys RSA >= 2048 or EC >= 256 (notation does not check). */
-static sigil_status ca_key_ok(X509 *cert, const qname *q, sigil_error *err)
+static sigil_status ca_key_ok(X509 *cert, qname *q, sigil_error *err)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
 	if (!pk) {
 		ERR_clear_error();
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: unsupported public key type", q->s);
+			"certificate with subject %s: unsupported public key type", qs(q));
 	}
 	int bits = EVP_PKEY_get_bits(pk);
 	switch (EVP_PKEY_get_base_id(pk)) {
@@ -624,16 +639,16 @@ static sigil_status ca_key_ok(X509 *cert, const qname *q, sigil_error *err)
 			return SIGIL_STATUS_OK;
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"certificate with subject %s: CA rsa key size %d bits is too small, at least 2048 bits are required",
-			q->s, bits);
+			qs(q), bits);
 	case EVP_PKEY_EC:
 		if (bits >= 256)
 			return SIGIL_STATUS_OK;
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"certificate with subject %s: CA ecdsa key size %d bits is too small, at least 256 bits are required",
-			q->s, bits);
+			qs(q), bits);
 	default:
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: unsupported public key type", q->s);
+			"certificate with subject %s: unsupported public key type", qs(q));
 	}
 }
 
@@ -642,16 +657,16 @@ static sigil_status ca_key_ok(X509 *cert, const qname *q, sigil_error *err)
 
 typedef enum chain_kind { CHAIN_CODESIGNING, CHAIN_TIMESTAMPING } chain_kind;
 
-static sigil_status key_usage_present(const certext *ce, const qname *q, bool need_critical,
+static sigil_status key_usage_present(const certext *ce, qname *q, bool need_critical,
 	sigil_error *err)
 {
 	if (!ce->ku)
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: key usage extension must be present", q->s);
+			"certificate with subject %s: key usage extension must be present", qs(q));
 	/* "keyUsage MUST be critical for code signing, SHOULD for TSA" */
 	if (need_critical && !ce->ku_crit)
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
-			"certificate with subject %s: key usage extension must be marked critical", q->s);
+			"certificate with subject %s: key usage extension must be marked critical", qs(q));
 	return SIGIL_STATUS_OK;
 }
 
@@ -671,13 +686,13 @@ static sigil_status leaf_rules(X509 *cert, const certext *ce, chain_kind kind, s
 	if (ce->bc && ce->bc->ca)
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"the certificate with subject %s is invalid. The basic constraints CA field must be false",
-			q.s);
+			qs(&q));
 
 	SIGIL_TRY(key_usage_present(ce, &q, kind == CHAIN_CODESIGNING, err));
 	if (!ku_bit(ce, KUB_DIGITAL_SIGNATURE))
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"the certificate with subject %s is invalid. The key usage must have the bit positions for \"Digital Signature\" set",
-			q.s);
+			qs(&q));
 	static const struct { int bit; const char *name; } bad_ku[] = {
 		{ KUB_KEY_ENCIPHERMENT, "\"KeyEncipherment\"" },
 		{ KUB_DATA_ENCIPHERMENT, "\"DataEncipherment\"" },
@@ -699,7 +714,7 @@ static sigil_status leaf_rules(X509 *cert, const certext *ce, chain_kind kind, s
 	if (fl)
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"the certificate with subject %s is invalid. The key usage must be \"Digital Signature\" only, but found %s",
-			q.s, found);
+			qs(&q), found);
 
 	if (kind == CHAIN_TIMESTAMPING) {
 		/* §1.9.1 [S1.1]: TSA leaf EKU present, critical, only timeStamping
@@ -707,11 +722,11 @@ static sigil_status leaf_rules(X509 *cert, const certext *ce, chain_kind kind, s
 		if (!ce->eku || sk_ASN1_OBJECT_num(ce->eku) != 1 || !eku_has(ce, NID_time_stamp))
 			return sigil__err(err, SIGIL_ERR_MALFORMED,
 				"timestamp signing certificate with subject %s must have and only have Timestamping as extended key usage",
-				q.s);
+				qs(&q));
 		if (!ce->eku_crit)
 			return sigil__err(err, SIGIL_ERR_MALFORMED,
 				"timestamp signing certificate with subject %s must have extended key usage extension marked as critical",
-				q.s);
+				qs(&q));
 	} else if (ce->eku) {
 		/* §1.9.1 and §8 row 3: anyExtendedKeyUsage rejected (spec) as well
 		 * as OCSPSigning (notation); unknown EKUs are allowed. */
@@ -735,7 +750,7 @@ static sigil_status leaf_rules(X509 *cert, const certext *ce, chain_kind kind, s
 		if (fl)
 			return sigil__err(err, SIGIL_ERR_MALFORMED,
 				"the certificate with subject %s is invalid. The extended key usage must not contain %s",
-				q.s, found);
+				qs(&q), found);
 	}
 	return leaf_key_ok(cert, &q, err);
 }
@@ -751,26 +766,26 @@ static sigil_status ca_rules(X509 *cert, const certext *ce, int i, chain_kind ki
 	if (!ce->bc || !ce->bc->ca || !ce->bc_crit)
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"certificate with subject %s: ca field in basic constraints must be present, critical, and set to true",
-			q.s);
+			qs(&q));
 	if (ce->bc->pathlen) {
 		int64_t pl = 0;
 		if (!ASN1_INTEGER_get_int64(&pl, ce->bc->pathlen) || pl < 0 || pl > INT32_MAX) {
 			ERR_clear_error();
 			return sigil__err(err, SIGIL_ERR_MALFORMED,
-				"certificate with subject %s: invalid path length constraint", q.s);
+				"certificate with subject %s: invalid path length constraint", qs(&q));
 		}
 		/* pathLenConstraint counts the CA certificates below this one,
 		 * the leaf excluded (RFC 5280 §4.2.1.9). */
 		if (pl < (int64_t)(i - 1))
 			return sigil__err(err, SIGIL_ERR_MALFORMED,
 				"certificate with subject %s: expected path length of %d but certificate has path length %lld instead",
-				q.s, i - 1, (long long)pl);
+				qs(&q), i - 1, (long long)pl);
 	}
 	SIGIL_TRY(key_usage_present(ce, &q, kind == CHAIN_CODESIGNING, err));
 	if (!ku_bit(ce, KUB_KEY_CERT_SIGN))
 		return sigil__err(err, SIGIL_ERR_MALFORMED,
 			"certificate with subject %s: key usage must have the bit positions for key cert sign set",
-			q.s);
+			qs(&q));
 	return ca_key_ok(cert, &q, err);
 }
 
@@ -800,7 +815,7 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 			quote_subject(sk_X509_value(chain, i), &q);
 			sigil__err(err, SIGIL_ERR_MALFORMED,
 				"certificate with subject %s has a duplicate or malformed basic constraints, key usage or extended key usage extension",
-				q.s);
+				qs(&q));
 			goto out;
 		}
 	}
@@ -816,13 +831,13 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 		quote_subject(c, &q);
 		if (!sig_alg_ok(c, true, why, sizeof why) || !sig_verifies(c, c, why, sizeof why)) {
 			sigil__err(err, SIGIL_ERR_CRYPTO,
-				"invalid self-signed certificate. subject: %s. Error: %s", q.s, why);
+				"invalid self-signed certificate. subject: %s. Error: %s", qs(&q), why);
 			goto out;
 		}
 		if (!issuer_matches(c, c)) {
 			sigil__err(err, SIGIL_ERR_MALFORMED,
 				"invalid self-signed certificate. subject: %s. Error: issuer and subject are not the same",
-				q.s);
+				qs(&q));
 			goto out;
 		}
 		if (leaf_rules(c, &ext[0], kind, err) != SIGIL_STATUS_OK)
@@ -840,26 +855,30 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 			if (!check_signature_from(c, c, why, sizeof why, &crypto)) {
 				sigil__err(err, crypto ? SIGIL_ERR_CRYPTO : SIGIL_ERR_MALFORMED,
 					"root certificate with subject %s is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: %s",
-					q.s, why);
+					qs(&q), why);
 				goto out;
 			}
 			if (!issuer_matches(c, c)) {
 				sigil__err(err, SIGIL_ERR_MALFORMED,
 					"root certificate with subject %s is not self-signed. Certificate chain must end with a valid self-signed root certificate",
-					q.s);
+					qs(&q));
 				goto out;
 			}
 		} else {
-			/* §1.9.1: strictly ordered, no extra roots inside the chain. */
-			if (check_signature_from(c, c, why, sizeof why, &crypto) && issuer_matches(c, c)) {
+			/* §1.9.1: strictly ordered, no extra roots inside the chain.
+			 * The names first: only a certificate that names itself as
+			 * its issuer can be self-signed, and checking the signature
+			 * of every intermediate against its own key would cost one
+			 * wasted public-key operation per intermediate. */
+			if (issuer_matches(c, c) && check_signature_from(c, c, why, sizeof why, &crypto)) {
 				if (i == 0)
 					sigil__err(err, SIGIL_ERR_MALFORMED,
 						"leaf certificate with subject %s is self-signed. Certificate chain must not contain self-signed leaf certificate",
-						q.s);
+						qs(&q));
 				else
 					sigil__err(err, SIGIL_ERR_MALFORMED,
 						"intermediate certificate with subject %s is self-signed. Certificate chain must not contain self-signed intermediate certificate",
-						q.s);
+						qs(&q));
 				goto out;
 			}
 			X509 *parent = sk_X509_value(chain, i + 1);
@@ -868,12 +887,12 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 			if (!check_signature_from(c, parent, why, sizeof why, &crypto)) {
 				sigil__err(err, crypto ? SIGIL_ERR_CRYPTO : SIGIL_ERR_MALFORMED,
 					"invalid certificates or certificate with subject %s is not issued by %s. Error: %s",
-					q.s, pq.s, why);
+					qs(&q), qs(&pq), why);
 				goto out;
 			}
 			if (!issuer_matches(c, parent)) {
 				sigil__err(err, SIGIL_ERR_MALFORMED,
-					"certificate with subject %s is not issued by %s", q.s, pq.s);
+					"certificate with subject %s is not issued by %s", qs(&q), qs(&pq));
 				goto out;
 			}
 		}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <openssl/err.h>
 #include "envelope.h"
+#include "certcache.h"
 #include "certchain.h"
 #include "cleanup.h"
 #include "errors.h"
@@ -37,10 +38,11 @@ sigil_status sigil__envelope_add_cert(STACK_OF(X509) **chain, const uint8_t *der
 	if (der_len > SIGIL_MAX_CERT_SIZE)
 		return sigil__err(err, SIGIL_ERR_LIMIT, "certificate %d in the chain is larger than %u bytes",
 			index, SIGIL_MAX_CERT_SIZE);
-	const unsigned char *p = der;
-	_cleanup_(X509_freep) X509 *cert = der_len ? d2i_X509(NULL, &p, (long)der_len) : NULL;
-	/* Go's x509.ParseCertificate rejects trailing data after the DER. */
-	if (!cert || p != der + der_len) {
+	/* Go's x509.ParseCertificate rejects trailing data after the DER
+	 * (so does sigil__certcache_parse); a signer's certificates are
+	 * parsed once, not in every envelope (certcache.h). */
+	_cleanup_(X509_freep) X509 *cert = sigil__certcache_parse(der, der_len);
+	if (!cert) {
 		ERR_clear_error();
 		if (index == 0)
 			return sigil__err(err, SIGIL_ERR_MALFORMED, "malformed leaf certificate");

@@ -23,10 +23,68 @@
 /* Nested image indexes followed below index.json during discovery. */
 #define LAYOUT_MAX_NESTING 8
 
+/* The signature manifests read by the last discovery, kept so that the
+ * verifier's fetch of each of them right after (verify.c fetch_envelope)
+ * is served from memory instead of a second open, read and hash: blobs are
+ * content-addressed and these were digest-checked, so the bytes are those
+ * a second read would return. Bounded by SIGIL_LAYOUT_MEMO_MAX_ENTRY and
+ * SIGIL_LAYOUT_MEMO_MAX_BYTES (larger ones are read again). A source
+ * serves one verification at a time, as the others do. */
+typedef struct memo_entry {
+	char digest[SIGIL_DIGEST_MAX];
+	uint8_t *buf;
+	size_t len;
+} memo_entry;
+
 typedef struct layout_ctx {
 	int dirfd;
 	sigil__index *index;
+	memo_entry *memo;
+	size_t memo_count, memo_cap, memo_bytes;
+	size_t memo_next; /* fetches come in listing order: look here first */
 } layout_ctx;
+
+static void memo_clear(layout_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->memo_count; i++)
+		free(ctx->memo[i].buf);
+	free(ctx->memo);
+	ctx->memo = NULL;
+	ctx->memo_count = ctx->memo_cap = ctx->memo_bytes = ctx->memo_next = 0;
+}
+
+/* Keep a digest-checked manifest; takes *buf when it is kept. */
+static void memo_keep(layout_ctx *ctx, const char *digest, uint8_t **buf, size_t len)
+{
+	if (len > SIGIL_LAYOUT_MEMO_MAX_ENTRY || ctx->memo_bytes + len > SIGIL_LAYOUT_MEMO_MAX_BYTES)
+		return;
+	if (ctx->memo_count == ctx->memo_cap) {
+		size_t ncap = ctx->memo_cap ? ctx->memo_cap * 2 : 8;
+		memo_entry *n = realloc(ctx->memo, ncap * sizeof *n);
+		if (!n)
+			return; /* only an optimisation */
+		ctx->memo = n;
+		ctx->memo_cap = ncap;
+	}
+	memo_entry *e = &ctx->memo[ctx->memo_count++];
+	snprintf(e->digest, sizeof e->digest, "%s", digest);
+	e->buf = *buf;
+	e->len = len;
+	*buf = NULL;
+	ctx->memo_bytes += len;
+}
+
+static const memo_entry *memo_find(layout_ctx *ctx, const char *digest)
+{
+	for (size_t k = 0; k < ctx->memo_count; k++) {
+		size_t i = (ctx->memo_next + k) % ctx->memo_count;
+		if (strcmp(ctx->memo[i].digest, digest) == 0) {
+			ctx->memo_next = i + 1;
+			return &ctx->memo[i];
+		}
+	}
+	return NULL;
+}
 
 /* read_at - a regular file under the layout, at most max bytes. A missing
  * file is SIGIL_ERR_IO with errno ENOENT reported through *enoent. */
@@ -91,10 +149,11 @@ static void blob_path(const char *digest, char *path, size_t cap)
 
 #define BLOB_PATH_MAX (SIGIL_DIGEST_MAX + 16)
 
-static sigil_status layout_fetch(void *vctx, const sigil_descriptor *desc, size_t max_size,
-	uint8_t **out, size_t *len, sigil_error *err)
+/* fetch_blob - read a blob and check its size and digest; with memo, a
+ * signature manifest the last discovery kept is served from memory. */
+static sigil_status fetch_blob(layout_ctx *ctx, bool memo, const sigil_descriptor *desc,
+	size_t max_size, uint8_t **out, size_t *len, sigil_error *err)
 {
-	layout_ctx *ctx = vctx;
 	if (sigil__digest_validate(desc->digest, err) != SIGIL_STATUS_OK)
 		return sigil__err_wrap(err, "fetching blob");
 	if (desc->size < 0)
@@ -102,6 +161,16 @@ static sigil_status layout_fetch(void *vctx, const sigil_descriptor *desc, size_
 	if ((uint64_t)desc->size > max_size)
 		return sigil__err(err, SIGIL_ERR_LIMIT, "blob %s: size %lld exceeds the limit of %zu bytes",
 			desc->digest, (long long)desc->size, max_size);
+	const memo_entry *m = memo ? memo_find(ctx, desc->digest) : NULL;
+	if (m && m->len == (size_t)desc->size) {
+		uint8_t *copy = malloc(m->len ? m->len : 1);
+		if (!copy)
+			return sigil__err_oom(err);
+		memcpy(copy, m->buf, m->len);
+		*out = copy;
+		*len = m->len;
+		return SIGIL_STATUS_OK;
+	}
 	char path[BLOB_PATH_MAX];
 	blob_path(desc->digest, path, sizeof path);
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -128,6 +197,12 @@ static sigil_status layout_fetch(void *vctx, const sigil_descriptor *desc, size_
 	*out = TAKE_PTR(buf);
 	*len = n;
 	return SIGIL_STATUS_OK;
+}
+
+static sigil_status layout_fetch(void *vctx, const sigil_descriptor *desc, size_t max_size,
+	uint8_t **out, size_t *len, sigil_error *err)
+{
+	return fetch_blob(vctx, true, desc, max_size, out, len, err);
 }
 
 static sigil_status layout_resolve(void *vctx, const char *digest, sigil_descriptor *out,
@@ -220,13 +295,18 @@ static sigil_status visit(discovery *d, const sigil_descriptor *desc, sigil_erro
 	if (d->count >= d->max || d->visited >= SIGIL_MAX_INDEX_ENTRIES)
 		return SIGIL_STATUS_OK;
 	d->visited++;
+	/* The subject itself is never read: a manifest cannot name its own
+	 * digest as its subject (nor hold one that does), so reading,
+	 * hashing and parsing it on every verification finds nothing. */
+	if (strcmp(desc->digest, d->subject->digest) == 0)
+		return SIGIL_STATUS_OK;
 	sigil_error ignored = SIGIL_ERROR_INIT;
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t n = 0;
 	/* Unreadable, oversize or corrupt documents are skipped: discovery
 	 * must not be broken by an unrelated manifest, and a listed signature
 	 * is fetched (and checked) again by the verifier. */
-	if (layout_fetch(d->ctx, desc, SIGIL_MAX_MANIFEST_SIZE, &buf, &n, &ignored) != SIGIL_STATUS_OK)
+	if (fetch_blob(d->ctx, false, desc, SIGIL_MAX_MANIFEST_SIZE, &buf, &n, &ignored) != SIGIL_STATUS_OK)
 		return SIGIL_STATUS_OK;
 	if (is_index_type(desc->media_type)) {
 		if (d->depth >= LAYOUT_MAX_NESTING)
@@ -249,8 +329,12 @@ static sigil_status visit(discovery *d, const sigil_descriptor *desc, sigil_erro
 	if (sigil__manifest_parse(buf, n, &m, &ignored) != SIGIL_STATUS_OK)
 		return SIGIL_STATUS_OK;
 	sigil_status st = SIGIL_STATUS_OK;
-	if (m->has_subject && strcmp(m->subject.digest, d->subject->digest) == 0 && is_signature(m))
+	if (m->has_subject && strcmp(m->subject.digest, d->subject->digest) == 0 && is_signature(m)) {
+		size_t before = d->count;
 		st = add_found(d, desc, m, err);
+		if (st == SIGIL_STATUS_OK && d->count > before)
+			memo_keep(d->ctx, desc->digest, &buf, n);
+	}
 	sigil__manifest_free(m);
 	return st;
 }
@@ -270,6 +354,7 @@ static sigil_status layout_list_signatures(void *vctx, const sigil_descriptor *s
 		return sigil__err_wrap(err, "subject");
 	char *seen[LAYOUT_MAX_NESTING];
 	discovery d = { ctx, subject, max, NULL, 0, 0, seen, 0 };
+	memo_clear(ctx);
 	if (walk(&d, ctx->index->manifests, ctx->index->count, err) != SIGIL_STATUS_OK) {
 		free(d.found);
 		return SIGIL_STATUS_ERROR;
@@ -287,6 +372,7 @@ static void layout_free(void *vctx)
 	if (ctx->dirfd >= 0)
 		close(ctx->dirfd);
 	sigil__index_free(ctx->index);
+	memo_clear(ctx);
 	free(ctx);
 }
 

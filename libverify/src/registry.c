@@ -130,6 +130,18 @@ static int is_mirror(const reg_source *s, const sigil__registry_host *h)
 
 /* Perform GET/HEAD `path` (below the repository: "/manifests/<d>") on
  * host i, answering a 401 challenge once with the node's credentials. */
+/* Prefix "registry <host>" to a transfer error, unless the HTTP layer's
+ * message already starts with that host (it names the host it talked to):
+ * a reason that says the host twice reads like two hops. */
+static sigil_status wrap_host(const reg_source *s, size_t i, sigil_error *err)
+{
+	const char *host = s->hosts.hosts[i].host;
+	size_t n = strlen(host);
+	if (err && strncmp(err->message, host, n) == 0 && err->message[n] == ':')
+		return sigil__err_wrap(err, "registry");
+	return sigil__err_wrap(err, "registry %s", host);
+}
+
 static sigil_status host_request(reg_source *s, size_t i, const char *method, const char *path,
 	const char *accept, size_t max_body, int max_redirects, sigil__http_response *resp,
 	sigil_error *err)
@@ -304,7 +316,7 @@ static sigil_status get_manifest(reg_source *s, size_t i, void *argp, sigil_erro
 		&resp, err);
 	if (st != SIGIL_STATUS_OK) {
 		sigil__http_response_clear(&resp);
-		return sigil__err_wrap(err, "registry %s", s->hosts.hosts[i].host);
+		return wrap_host(s, i, err);
 	}
 	if (resp.status != 200) {
 		st = status_error(s, i, "GET", path, &resp, err);
@@ -396,7 +408,7 @@ static sigil_status list_by_tag(reg_source *s, size_t i, list_arg *a, sigil_erro
 	if (host_request(s, i, "GET", path, ACCEPT_INDEX, SIGIL_MAX_MANIFEST_SIZE, 0, &resp, err) !=
 	    SIGIL_STATUS_OK) {
 		sigil__http_response_clear(&resp);
-		return sigil__err_wrap(err, "registry %s", s->hosts.hosts[i].host);
+		return wrap_host(s, i, err);
 	}
 	sigil_status st = SIGIL_STATUS_OK;
 	if (resp.status == 404) {
@@ -434,7 +446,7 @@ static sigil_status list_on_host(reg_source *s, size_t i, void *argp, sigil_erro
 		if (host_request(s, i, "GET", page, ACCEPT_INDEX, SIGIL_MAX_MANIFEST_SIZE, 0, &resp, err) !=
 		    SIGIL_STATUS_OK) {
 			sigil__http_response_clear(&resp);
-			return sigil__err_wrap(err, "registry %s", s->hosts.hosts[i].host);
+			return wrap_host(s, i, err);
 		}
 		if (pages == 0 && (resp.status == 404 || (resp.status == 200 && !is_index_type(resp.content_type)))) {
 			/* §2.2: no referrers API (404, as distribution 2.8 and Docker
@@ -463,7 +475,7 @@ static sigil_status list_on_host(reg_source *s, size_t i, void *argp, sigil_erro
 		sigil_status st = sigil__link_next(resp.link, &next, err);
 		sigil__http_response_clear(&resp);
 		if (st != SIGIL_STATUS_OK)
-			return sigil__err_wrap(err, "registry %s", s->hosts.hosts[i].host);
+			return wrap_host(s, i, err);
 		if (next && strncmp(next, "http", 4) == 0) {
 			/* an absolute next link must stay on the same host: the
 			 * credentials we hold are for it */
@@ -523,7 +535,7 @@ static sigil_status fetch_on_host(reg_source *s, size_t i, void *argp, sigil_err
 	if (host_request(s, i, "GET", path, manifest ? ACCEPT_MANIFESTS : NULL, a->max,
 		manifest ? 0 : SIGIL_MAX_REDIRECTS, &resp, err) != SIGIL_STATUS_OK) {
 		sigil__http_response_clear(&resp);
-		return sigil__err_wrap(err, "registry %s", s->hosts.hosts[i].host);
+		return wrap_host(s, i, err);
 	}
 	sigil_status st = SIGIL_STATUS_OK;
 	if (resp.status != 200)

@@ -7,7 +7,10 @@
  * the on-disk cache, the offline seed directory, and the network. Whatever
  * its origin it is validated in full before use (signature by the issuer,
  * freshness at the verification time), so a hostile or stale cache file
- * can at worst cost a download. */
+ * can at worst cost a download.
+ *
+ * The background refresh of the cache is revocation_refresh.c; the
+ * records it needs are revocation_source.c (revocation_internal.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +33,7 @@
 #include "errors.h"
 #include "http.h"
 #include "revocation.h"
+#include "revocation_internal.h"
 #include "timeutil.h"
 #include <sigil/verify.h>
 
@@ -40,30 +44,6 @@ static inline void ASN1_INTEGER_freep(ASN1_INTEGER **p) { ASN1_INTEGER_free(*p);
 static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 
 /* ---- the checker ---------------------------------------------------------- */
-
-typedef struct mem_entry {
-	char key[72];          /* "crl:<hex>" or "ocsp:<hex>" */
-	X509_CRL *crl;         /* CRL entries */
-	uint8_t *der;          /* OCSP entries */
-	size_t len;
-	int64_t next_update;
-	uint64_t used;
-} mem_entry;
-
-struct sigil__revocation {
-	char *cache_dir;
-	char *seed_dir;
-	bool allow_https;
-	int64_t ocsp_timeout_ms;
-	int64_t crl_timeout_ms;
-	sigil__http *http;
-	pthread_mutex_t lock;   /* the memory cache and the statistics */
-	mem_entry *entries;
-	size_t count;
-	size_t bytes;
-	uint64_t tick;
-	sigil__rev_stats stats;
-};
 
 sigil_status sigil__revocation_new(sigil__revocation **out, const sigil__rev_config *cfg,
 	sigil_error *err)
@@ -100,7 +80,7 @@ sigil_status sigil__revocation_new(sigil__revocation **out, const sigil__rev_con
 	return SIGIL_STATUS_OK;
 }
 
-static void entry_clear(mem_entry *e)
+static void entry_clear(sigil__rev_mem_entry *e)
 {
 	X509_CRL_free(e->crl);
 	free(e->der);
@@ -137,12 +117,21 @@ static void stat_add(sigil__revocation *rv, uint64_t *field)
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static void hex_sha256(const void *data, size_t len, char out[65])
+void sigil__rev_hex_sha256(const void *data, size_t len, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256(data, len, md);
 	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int sigil__rev_is_entry_name(const char *n)
+{
+	size_t i = 0;
+	for (; n[i]; i++)
+		if (i >= 64 || !((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return 0;
+	return i == 64;
 }
 
 static sigil_status asn1_epoch(const ASN1_TIME *t, int64_t *out, const char *what,
@@ -195,7 +184,7 @@ static void dp_uris(STACK_OF(DIST_POINT) *dps, char **urls, size_t *n)
 	}
 }
 
-static void ocsp_urls(X509 *cert, char **urls, size_t *n)
+void sigil__rev_ocsp_urls(X509 *cert, char **urls, size_t *n)
 {
 	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(cert, NID_info_access, NULL, NULL);
 	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
@@ -221,14 +210,14 @@ static void crl_urls_of_ext(const void *obj, int is_crl, int nid, char **urls, s
 	ERR_clear_error();
 }
 
-static void free_urls(char **urls, size_t n)
+void sigil__rev_free_urls(char **urls, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
 }
 
 /* §6.3/§6.4: only http unless https is allowed; the scheme in *scheme */
-static int scheme_ok(const sigil__revocation *rv, const char *url, char *scheme, size_t cap)
+int sigil__rev_scheme_ok(const sigil__revocation *rv, const char *url, char *scheme, size_t cap)
 {
 	const char *sep = strstr(url, "://");
 	size_t len = sep ? (size_t)(sep - url) : 0;
@@ -575,7 +564,7 @@ static void mem_evict_one(sigil__revocation *rv, int64_t now)
 {
 	size_t victim = 0;
 	for (size_t i = 0; i < rv->count; i++) {
-		mem_entry *e = &rv->entries[i], *v = &rv->entries[victim];
+		sigil__rev_mem_entry *e = &rv->entries[i], *v = &rv->entries[victim];
 		int ee = e->next_update < now, ve = v->next_update < now;
 		/* expired entries first, then the least recently used */
 		if ((ee && !ve) || (ee == ve && e->used < v->used))
@@ -608,11 +597,11 @@ static void mem_put(sigil__revocation *rv, const char *key, X509_CRL *crl, const
 	while (rv->count > 0 && (rv->count >= SIGIL_MAX_REVOCATION_CACHE_ENTRIES ||
 		rv->bytes + len > SIGIL_MAX_REVOCATION_CACHE_BYTES))
 		mem_evict_one(rv, now);
-	mem_entry *n = realloc(rv->entries, (rv->count + 1) * sizeof *n);
+	sigil__rev_mem_entry *n = realloc(rv->entries, (rv->count + 1) * sizeof *n);
 	if (!n)
 		goto out;
 	rv->entries = n;
-	mem_entry e;
+	sigil__rev_mem_entry e;
 	memset(&e, 0, sizeof e);
 	snprintf(e.key, sizeof e.key, "%s", key);
 	if (crl) {
@@ -640,7 +629,7 @@ static int mem_get(sigil__revocation *rv, const char *key, int64_t now, X509_CRL
 	int found = 0;
 	pthread_mutex_lock(&rv->lock);
 	for (size_t i = 0; i < rv->count && !found; i++) {
-		mem_entry *e = &rv->entries[i];
+		sigil__rev_mem_entry *e = &rv->entries[i];
 		if (strcmp(e->key, key) != 0 || e->next_update < now)
 			continue;
 		if (e->crl && crl && X509_CRL_up_ref(e->crl)) {
@@ -660,8 +649,7 @@ static int mem_get(sigil__revocation *rv, const char *key, int64_t now, X509_CRL
 	return found;
 }
 
-/* Read <dir>/<sub>/<name> (regular file, not a symlink, below max). */
-static int file_read(const char *dir, const char *sub, const char *name, size_t max,
+int sigil__rev_file_read(const char *dir, const char *sub, const char *name, size_t max,
 	uint8_t **out, size_t *out_len)
 {
 	char path[4096];
@@ -695,10 +683,10 @@ static int file_read(const char *dir, const char *sub, const char *name, size_t 
 	return 1;
 }
 
-/* Write <cache>/<sub>/<name> atomically: a temporary file in the same
- * directory, then rename, so readers see the old or the new file, never a
- * part. Errors are ignored: the cache is an optimisation. */
-static int cache_write(sigil__revocation *rv, const char *sub, const char *name,
+/* a temporary file in the same directory, then rename, so readers see the
+ * old or the new file, never a part. Errors are ignored: the cache is an
+ * optimisation. */
+int sigil__rev_cache_write(sigil__revocation *rv, const char *sub, const char *name,
 	const uint8_t *der, size_t len)
 {
 	if (!rv->cache_dir)
@@ -732,72 +720,6 @@ static int cache_write(sigil__revocation *rv, const char *sub, const char *name,
 	return 1;
 }
 
-/* The record next to a downloaded CRL, <cache>/crl/<hex>.src, from which
- * sigil_revocation_refresh downloads and validates it again: a header
- * line, the URL (whose SHA-256 must be the entry's name) and a newline,
- * then the issuer certificate (DER) the CRL was validated against. Written
- * atomically like the CRL; a missing or damaged record only means the
- * entry is not refreshed in the background. */
-static const char source_magic[] = "sigil-crl-source 1\n";
-#define SOURCE_MAX (sizeof source_magic - 1 + SIGIL_MAX_REVOCATION_URL_LENGTH + 1 + SIGIL_MAX_CERT_SIZE)
-
-static void source_write(sigil__revocation *rv, const char *name, const char *url, X509 *issuer)
-{
-	size_t ulen = strlen(url), mlen = sizeof source_magic - 1;
-	int ilen = i2d_X509(issuer, NULL);
-	if (!rv->cache_dir || ilen <= 0 || (size_t)ilen > SIGIL_MAX_CERT_SIZE ||
-	    ulen == 0 || ulen > SIGIL_MAX_REVOCATION_URL_LENGTH)
-		return;
-	size_t total = mlen + ulen + 1 + (size_t)ilen;
-	uint8_t *buf = malloc(total);
-	if (!buf)
-		return;
-	memcpy(buf, source_magic, mlen);
-	memcpy(buf + mlen, url, ulen);
-	buf[mlen + ulen] = '\n';
-	unsigned char *p = buf + mlen + ulen + 1;
-	char sname[72];
-	snprintf(sname, sizeof sname, "%s.src", name);
-	if (i2d_X509(issuer, &p) == ilen)
-		(void)cache_write(rv, "crl", sname, buf, total);
-	free(buf);
-}
-
-static int source_read(const char *cache_dir, const char *name, char **url, X509 **issuer)
-{
-	char sname[72];
-	snprintf(sname, sizeof sname, "%s.src", name);
-	uint8_t *buf = NULL;
-	size_t len = 0, mlen = sizeof source_magic - 1;
-	if (!file_read(cache_dir, "crl", sname, SOURCE_MAX + 1, &buf, &len))
-		return 0;
-	int ok = 0;
-	const uint8_t *u = NULL, *nl = NULL;
-	if (len > mlen && memcmp(buf, source_magic, mlen) == 0) {
-		u = buf + mlen;
-		nl = memchr(u, '\n', len - mlen);
-	}
-	size_t ulen = nl ? (size_t)(nl - u) : 0;
-	if (nl && ulen > 0 && ulen <= SIGIL_MAX_REVOCATION_URL_LENGTH && !memchr(u, 0, ulen)) {
-		char h[65];
-		hex_sha256(u, ulen, h);
-		const unsigned char *p = nl + 1;
-		size_t ilen = len - (size_t)(p - buf);
-		if (strcmp(h, name) == 0 && ilen > 0) {
-			X509 *x = d2i_X509(NULL, &p, (long)ilen);
-			if (x && p == buf + len && (*url = strndup((const char *)u, ulen))) {
-				*issuer = x;
-				ok = 1;
-			} else {
-				X509_free(x);
-			}
-		}
-	}
-	ERR_clear_error();
-	free(buf);
-	return ok;
-}
-
 /* ---- fetching -------------------------------------------------------------- */
 
 typedef struct fetch_ctx {
@@ -807,9 +729,10 @@ typedef struct fetch_ctx {
 	int64_t signing_time;
 } fetch_ctx;
 
-static sigil_status http_fetch(fetch_ctx *f, const char *method, const char *url,
+sigil_status sigil__rev_http(sigil__revocation *rv, const char *method, const char *url,
 	const uint8_t *body, size_t body_len, const char *const *headers, size_t nheaders,
-	size_t max_body, int64_t timeout_ms, sigil__http_response *resp, sigil_error *err)
+	size_t max_body, int64_t timeout_ms, int64_t deadline_ms, sigil__http_response *resp,
+	sigil_error *err)
 {
 	sigil__http_request req;
 	memset(&req, 0, sizeof req);
@@ -820,23 +743,31 @@ static sigil_status http_fetch(fetch_ctx *f, const char *method, const char *url
 	req.body = body;
 	req.body_len = body_len;
 	req.max_body = max_body;
-	req.deadline_ms = f->deadline_ms;
+	req.deadline_ms = deadline_ms;
 	req.timeout_ms = timeout_ms;
 	req.max_redirects = SIGIL_MAX_REVOCATION_REDIRECTS;
-	stat_add(f->rv, &f->rv->stats.network_requests);
-	SIGIL_TRY(sigil__http_do(f->rv->http, &req, resp, err));
+	stat_add(rv, &rv->stats.network_requests);
+	SIGIL_TRY(sigil__http_do(rv->http, &req, resp, err));
 	/* a redirect must not take us to a scheme we would not fetch */
 	char scheme[16];
-	if (resp->effective_url && !scheme_ok(f->rv, resp->effective_url, scheme, sizeof scheme)) {
+	if (resp->effective_url && !sigil__rev_scheme_ok(rv, resp->effective_url, scheme, sizeof scheme)) {
 		sigil__http_response_clear(resp);
 		return sigil__err(err, SIGIL_ERR_NETWORK, "redirected to an unsupported %s URL", scheme);
 	}
 	return SIGIL_STATUS_OK;
 }
 
+static sigil_status http_fetch(fetch_ctx *f, const char *method, const char *url,
+	const uint8_t *body, size_t body_len, const char *const *headers, size_t nheaders,
+	size_t max_body, int64_t timeout_ms, sigil__http_response *resp, sigil_error *err)
+{
+	return sigil__rev_http(f->rv, method, url, body, body_len, headers, nheaders, max_body,
+		timeout_ms, f->deadline_ms, resp, err);
+}
+
 /* ---- CRL retrieval ----------------------------------------------------------- */
 
-static int crl_is_delta(X509_CRL *crl)
+int sigil__rev_crl_is_delta(X509_CRL *crl)
 {
 	int crit = 0;
 	ASN1_INTEGER *v = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
@@ -845,15 +776,22 @@ static int crl_is_delta(X509_CRL *crl)
 	return crit != -1;
 }
 
-/* parse + validate + kind check; *nu set */
-static int crl_usable(X509_CRL *crl, X509 *issuer, int64_t now, int want_delta, int64_t *nu)
+int sigil__rev_crl_usable(X509_CRL *crl, X509 *issuer, int64_t now, int want_delta, int64_t *nu)
 {
 	sigil_error e = SIGIL_ERROR_INIT;
-	return crl && crl_is_delta(crl) == want_delta &&
+	return crl && sigil__rev_crl_is_delta(crl) == want_delta &&
 		sigil__crl_validate(crl, issuer, now, nu, &e) == SIGIL_STATUS_OK;
 }
 
-static X509_CRL *crl_from_bytes(const uint8_t *buf, size_t len)
+/* A base CRL (base NULL) or a delta CRL of base, valid at now. */
+static int crl_fits(X509_CRL *crl, X509 *issuer, int64_t now, X509_CRL *base, int64_t *nu)
+{
+	sigil_error e = SIGIL_ERROR_INIT;
+	return sigil__rev_crl_usable(crl, issuer, now, base != NULL, nu) &&
+		(!base || sigil__crl_validate_delta(base, crl, &e) == SIGIL_STATUS_OK);
+}
+
+X509_CRL *sigil__rev_crl_from_bytes(const uint8_t *buf, size_t len)
 {
 	X509_CRL *crl = NULL;
 	sigil_error e = SIGIL_ERROR_INIT;
@@ -869,9 +807,9 @@ static X509_CRL *crl_from_bytes(const uint8_t *buf, size_t len)
 }
 
 /* The offline seed: first the cache layout (<seed>/crl/<hex>), then any
- * file in <seed> that is a valid CRL of this issuer (the newest by
- * thisUpdate wins). */
-static X509_CRL *seed_crl(fetch_ctx *f, const char *name, X509 *issuer, int want_delta,
+ * file in <seed> that is a valid CRL of this issuer (and a delta of base,
+ * when base is given); the newest by thisUpdate wins. */
+static X509_CRL *seed_crl(fetch_ctx *f, const char *name, X509 *issuer, X509_CRL *base,
 	int64_t *nu)
 {
 	const char *seed = f->rv->seed_dir;
@@ -879,10 +817,10 @@ static X509_CRL *seed_crl(fetch_ctx *f, const char *name, X509 *issuer, int want
 		return NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	if (file_read(seed, "crl", name, SIGIL_MAX_CRL_SIZE, &buf, &len)) {
-		X509_CRL *crl = crl_from_bytes(buf, len);
+	if (sigil__rev_file_read(seed, "crl", name, SIGIL_MAX_CRL_SIZE, &buf, &len)) {
+		X509_CRL *crl = sigil__rev_crl_from_bytes(buf, len);
 		free(buf);
-		if (crl_usable(crl, issuer, f->now, want_delta, nu))
+		if (crl_fits(crl, issuer, f->now, base, nu))
 			return crl;
 		X509_CRL_free(crl);
 	}
@@ -895,12 +833,12 @@ static X509_CRL *seed_crl(fetch_ctx *f, const char *name, X509 *issuer, int want
 	for (int n = 0; (de = readdir(d)) && n < SIGIL_MAX_REVOCATION_SEED_FILES; n++) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (!file_read(seed, "", de->d_name, SIGIL_MAX_CRL_SIZE, &buf, &len))
+		if (!sigil__rev_file_read(seed, "", de->d_name, SIGIL_MAX_CRL_SIZE, &buf, &len))
 			continue;
-		X509_CRL *crl = crl_from_bytes(buf, len);
+		X509_CRL *crl = sigil__rev_crl_from_bytes(buf, len);
 		free(buf);
 		int64_t this_nu = 0, this_up = 0;
-		if (!crl_usable(crl, issuer, f->now, want_delta, &this_nu) ||
+		if (!crl_fits(crl, issuer, f->now, base, &this_nu) ||
 		    sigil__time_from_asn1(X509_CRL_get0_lastUpdate(crl), &this_up, NULL) != SIGIL_STATUS_OK ||
 		    (best && this_up <= best_this)) {
 			X509_CRL_free(crl);
@@ -916,18 +854,23 @@ static X509_CRL *seed_crl(fetch_ctx *f, const char *name, X509 *issuer, int want
 	return best;
 }
 
-/* One CRL for url: cache, seed or network; validated against issuer.
- * Errors carry notation's "failed to download/validate CRL from %s". */
-static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, int want_delta,
-	X509_CRL **out, int64_t *nu, sigil_error *err)
+/* One CRL for url: cache, seed or network; validated against issuer and,
+ * for a delta CRL (base non-NULL), against its base. A cached or seeded
+ * CRL that does not fit (stale, a delta of an older base) is passed over
+ * for the network. *fetched is set when a CRL was downloaded and parsed,
+ * whether or not it then validated (§6.4: delta URLs are tried until one
+ * fetches). Errors carry notation's "failed to download/validate CRL from
+ * %s". */
+static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, X509_CRL *base,
+	X509_CRL **out, int64_t *nu, int *fetched, sigil_error *err)
 {
 	sigil__revocation *rv = f->rv;
 	char name[65], key[72];
-	hex_sha256(url, strlen(url), name);
+	sigil__rev_hex_sha256(url, strlen(url), name);
 	snprintf(key, sizeof key, "crl:%s", name);
 	X509_CRL *crl = NULL;
 	if (mem_get(rv, key, f->now, &crl, NULL, NULL)) {
-		if (crl_usable(crl, issuer, f->now, want_delta, nu)) {
+		if (crl_fits(crl, issuer, f->now, base, nu)) {
 			*out = crl;
 			return SIGIL_STATUS_OK;
 		}
@@ -936,10 +879,10 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, int wan
 	}
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	if (rv->cache_dir && file_read(rv->cache_dir, "crl", name, SIGIL_MAX_CRL_SIZE, &buf, &len)) {
-		crl = crl_from_bytes(buf, len);
+	if (rv->cache_dir && sigil__rev_file_read(rv->cache_dir, "crl", name, SIGIL_MAX_CRL_SIZE, &buf, &len)) {
+		crl = sigil__rev_crl_from_bytes(buf, len);
 		free(buf);
-		if (crl_usable(crl, issuer, f->now, want_delta, nu)) {
+		if (crl_fits(crl, issuer, f->now, base, nu)) {
 			stat_add(rv, &rv->stats.disk_hits);
 			mem_put(rv, key, crl, NULL, len, *nu, f->now);
 			*out = crl;
@@ -948,14 +891,14 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, int wan
 		X509_CRL_free(crl);
 		crl = NULL;
 	}
-	if ((crl = seed_crl(f, name, issuer, want_delta, nu))) {
+	if ((crl = seed_crl(f, name, issuer, base, nu))) {
 		stat_add(rv, &rv->stats.seed_hits);
 		mem_put(rv, key, crl, NULL, 0, *nu, f->now);
 		*out = crl;
 		return SIGIL_STATUS_OK;
 	}
 	char scheme[16];
-	if (!scheme_ok(rv, url, scheme, sizeof scheme))
+	if (!sigil__rev_scheme_ok(rv, url, scheme, sizeof scheme))
 		return sigil__err(err, SIGIL_ERR_UNSUPPORTED,
 			"failed to download CRL from %s: unsupported scheme: %s. Only supports CRL URL in HTTP protocol",
 			url, scheme);
@@ -980,15 +923,18 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, int wan
 		return sigil__err(err, perr.category, "failed to download CRL from %s: %s", url,
 			perr.message);
 	}
-	if (crl_is_delta(crl) != want_delta) {
-		sigil__err(&perr, SIGIL_ERR_MALFORMED, want_delta ?
-			"the delta CRL has no delta CRL indicator" : "the base CRL is a delta CRL");
-	} else if (sigil__crl_validate(crl, issuer, f->now, nu, &perr) == SIGIL_STATUS_OK) {
+	if (fetched)
+		*fetched = 1;
+	if (sigil__rev_crl_is_delta(crl) != (base != NULL)) {
+		sigil__err(&perr, SIGIL_ERR_MALFORMED, base ?
+			"delta CRL indicator extension is not found" : "the base CRL is a delta CRL");
+	} else if (sigil__crl_validate(crl, issuer, f->now, nu, &perr) == SIGIL_STATUS_OK &&
+		   (!base || sigil__crl_validate_delta(base, crl, &perr) == SIGIL_STATUS_OK)) {
 		mem_put(rv, key, crl, NULL, resp.body_len, *nu, f->now);
 		/* the source record first: an entry without one is only not
 		 * refreshed in the background */
-		source_write(rv, name, url, issuer);
-		(void)cache_write(rv, "crl", name, resp.body, resp.body_len);
+		sigil__rev_source_write_crl(rv, name, url, issuer);
+		(void)sigil__rev_cache_write(rv, "crl", name, resp.body, resp.body_len);
 		sigil__http_response_clear(&resp);
 		*out = crl;
 		return SIGIL_STATUS_OK;
@@ -996,6 +942,31 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, int wan
 	sigil__http_response_clear(&resp);
 	X509_CRL_free(crl);
 	return sigil__err(err, perr.category, "failed to validate CRL from %s: %s", url, perr.message);
+}
+
+/* The delta CRL of base through base's FreshestCRL (§6.4): its URIs in
+ * order until one fetches; that one must then be a valid delta of base.
+ * *delta stays NULL when base names no delta. 0 with a message in
+ * detail when a delta is named but none can be used. */
+static int get_delta(fetch_ctx *f, const char *url, X509 *issuer, X509_CRL *base,
+	X509_CRL **delta, int64_t *dnu, char *detail, size_t dcap)
+{
+	char *durls[SIGIL_MAX_REVOCATION_URLS];
+	size_t nd = 0;
+	crl_urls_of_ext(base, 1, NID_freshest_crl, durls, &nd);
+	sigil_error de = SIGIL_ERROR_INIT;
+	int fetched = 0;
+	for (size_t k = 0; k < nd && !*delta && !fetched; k++) {
+		de = (sigil_error)SIGIL_ERROR_INIT;
+		(void)get_crl(f, durls[k], issuer, base, delta, dnu, &fetched, &de);
+	}
+	sigil__rev_free_urls(durls, nd);
+	if (nd > 0 && !*delta) {
+		snprintf(detail, dcap, "CRL at URL \"%s\": failed to retrieve the delta CRL: %s", url,
+			de.message);
+		return 0;
+	}
+	return 1;
 }
 
 /* §6.4 for one certificate: every distribution point, in order; the first
@@ -1007,38 +978,22 @@ static sigil__rev_status crl_check(fetch_ctx *f, X509 *cert, X509 *issuer, char 
 	size_t nfresh = 0;
 	crl_urls_of_ext(cert, 0, NID_freshest_crl, fresh, &nfresh);
 	int cert_wants_delta = nfresh > 0;
-	free_urls(fresh, nfresh);
+	sigil__rev_free_urls(fresh, nfresh);
 	for (size_t i = 0; i < n; i++) {
 		sigil_error e = SIGIL_ERROR_INIT;
 		_cleanup_(X509_CRL_freep) X509_CRL *base = NULL;
 		_cleanup_(X509_CRL_freep) X509_CRL *delta = NULL;
 		int64_t nu = 0, dnu = INT64_MAX;
-		if (get_crl(f, urls[i], issuer, 0, &base, &nu, &e) != SIGIL_STATUS_OK) {
+		if (get_crl(f, urls[i], issuer, NULL, &base, &nu, NULL, &e) != SIGIL_STATUS_OK) {
 			snprintf(detail, dcap, "CRL at URL \"%s\": %s", urls[i], e.message);
 			return SIGIL__REV_UNKNOWN;
 		}
-		/* delta CRLs through the base CRL's FreshestCRL (§6.4) */
-		char *durls[SIGIL_MAX_REVOCATION_URLS];
-		size_t nd = 0;
-		crl_urls_of_ext(base, 1, NID_freshest_crl, durls, &nd);
-		if (nd == 0 && cert_wants_delta) {
+		if (!get_delta(f, urls[i], issuer, base, &delta, &dnu, detail, dcap))
+			return SIGIL__REV_UNKNOWN;
+		/* the certificate points at a delta the base CRL does not offer */
+		if (!delta && cert_wants_delta) {
 			snprintf(detail, dcap, "CRL at URL \"%s\": freshest CRL from certificate extension is not supported",
 				urls[i]);
-			return SIGIL__REV_UNKNOWN;
-		}
-		sigil_error de = SIGIL_ERROR_INIT;
-		for (size_t k = 0; k < nd && !delta; k++) {
-			if (get_crl(f, durls[k], issuer, 1, &delta, &dnu, &de) != SIGIL_STATUS_OK)
-				continue;
-			if (sigil__crl_validate_delta(base, delta, &de) != SIGIL_STATUS_OK) {
-				X509_CRL_free(delta);
-				delta = NULL;
-			}
-		}
-		free_urls(durls, nd);
-		if (nd > 0 && !delta) {
-			snprintf(detail, dcap, "CRL at URL \"%s\": failed to retrieve the delta CRL: %s",
-				urls[i], de.message);
 			return SIGIL__REV_UNKNOWN;
 		}
 		sigil__rev_status st = SIGIL__REV_UNKNOWN;
@@ -1047,6 +1002,8 @@ static sigil__rev_status crl_check(fetch_ctx *f, X509 *cert, X509 *issuer, char 
 				urls[i], urls[i], e.message);
 			return SIGIL__REV_UNKNOWN;
 		}
+		/* the verdict relies on both: it lasts until the earlier
+		 * nextUpdate */
 		if (nu < *valid_until)
 			*valid_until = nu;
 		if (dnu < *valid_until)
@@ -1078,7 +1035,7 @@ static int ocsp_cached(fetch_ctx *f, const char *name, const char *key, X509 *ce
 	}
 	const char *dirs[2] = { rv->cache_dir, rv->seed_dir };
 	for (int d = 0; d < 2; d++) {
-		if (!dirs[d] || !file_read(dirs[d], "ocsp", name, SIGIL_MAX_OCSP_RESPONSE_SIZE + 1, &buf, &len))
+		if (!dirs[d] || !sigil__rev_file_read(dirs[d], "ocsp", name, SIGIL_MAX_OCSP_RESPONSE_SIZE + 1, &buf, &len))
 			continue;
 		int ok = sigil__ocsp_response_check(buf, len, cert, issuer, f->now, f->signing_time,
 			st, nu, &e) == SIGIL_STATUS_OK && *st != SIGIL__REV_UNKNOWN;
@@ -1097,7 +1054,7 @@ static int ocsp_cached(fetch_ctx *f, const char *name, const char *key, X509 *ce
 	struct dirent *de;
 	for (int n = 0; dir && (de = readdir(dir)) && n < SIGIL_MAX_REVOCATION_SEED_FILES; n++) {
 		if (de->d_name[0] == '.' ||
-		    !file_read(rv->seed_dir, "", de->d_name, SIGIL_MAX_OCSP_RESPONSE_SIZE + 1, &buf, &len))
+		    !sigil__rev_file_read(rv->seed_dir, "", de->d_name, SIGIL_MAX_OCSP_RESPONSE_SIZE + 1, &buf, &len))
 			continue;
 		int ok = sigil__ocsp_response_check(buf, len, cert, issuer, f->now, f->signing_time,
 			st, nu, &e) == SIGIL_STATUS_OK && *st != SIGIL__REV_UNKNOWN;
@@ -1133,6 +1090,29 @@ static size_t escape_b64(const char *in, char *out, size_t cap)
 	return o;
 }
 
+sigil_status sigil__rev_ocsp_exchange(sigil__revocation *rv, const char *url, const uint8_t *req,
+	size_t req_len, int64_t deadline_ms, sigil__http_response *resp, sigil_error *err)
+{
+	char b64[256], esc[256];
+	size_t esc_len = (size_t)-1;
+	if (req_len < 180) {
+		EVP_EncodeBlock((unsigned char *)b64, req, (int)req_len);
+		if (strlen(b64) < 255)
+			esc_len = escape_b64(b64, esc, sizeof esc);
+	}
+	/* GET <server>/<escaped base64> when shorter than 255, else POST */
+	if (esc_len < 255) {
+		size_t ul = strlen(url);
+		char full[SIGIL_MAX_REVOCATION_URL_LENGTH + 260];
+		snprintf(full, sizeof full, "%s%s%s", url, ul && url[ul - 1] == '/' ? "" : "/", esc);
+		return sigil__rev_http(rv, "GET", full, NULL, 0, NULL, 0, SIGIL_MAX_OCSP_RESPONSE_SIZE,
+			rv->ocsp_timeout_ms, deadline_ms, resp, err);
+	}
+	static const char *const hdr[] = { "Content-Type: application/ocsp-request" };
+	return sigil__rev_http(rv, "POST", url, req, req_len, hdr, 1, SIGIL_MAX_OCSP_RESPONSE_SIZE,
+		rv->ocsp_timeout_ms, deadline_ms, resp, err);
+}
+
 /* §6.3 for one certificate */
 static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char **urls,
 	size_t n, int64_t *valid_until, char *detail, size_t dcap)
@@ -1147,7 +1127,7 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 	}
 	/* cached by CertID: the request (no nonce) is a function of it */
 	char name[65], key[72];
-	hex_sha256(req, req_len, name);
+	sigil__rev_hex_sha256(req, req_len, name);
 	snprintf(key, sizeof key, "ocsp:%s", name);
 	sigil__rev_status st = SIGIL__REV_UNKNOWN;
 	int64_t nu = 0;
@@ -1158,21 +1138,13 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 			snprintf(detail, dcap, "OCSP (cached response): certificate is revoked via OCSP");
 		return st;
 	}
-	char b64[256];
-	char esc[256];
-	size_t esc_len = (size_t)-1;
-	if (req_len < 180) {
-		EVP_EncodeBlock((unsigned char *)b64, req, (int)req_len);
-		if (strlen(b64) < 255)
-			esc_len = escape_b64(b64, esc, sizeof esc);
-	}
 	if (n == 0) {
 		snprintf(detail, dcap, "OCSP: no valid OCSP server found");
 		return SIGIL__REV_UNKNOWN;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char scheme[16];
-		if (!scheme_ok(rv, urls[i], scheme, sizeof scheme)) {
+		if (!sigil__rev_scheme_ok(rv, urls[i], scheme, sizeof scheme)) {
 			snprintf(detail, dcap, "OCSP at URL \"%s\": OCSPServer protocol %s is not supported",
 				urls[i], scheme);
 			continue;
@@ -1180,21 +1152,8 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 		sigil__http_response resp;
 		memset(&resp, 0, sizeof resp);
 		sigil_error herr = SIGIL_ERROR_INIT;
-		sigil_status hs;
-		/* GET <server>/<escaped base64> when shorter than 255, else POST */
-		if (esc_len < 255) {
-			size_t ul = strlen(urls[i]);
-			char url[SIGIL_MAX_REVOCATION_URL_LENGTH + 260];
-			snprintf(url, sizeof url, "%s%s%s", urls[i],
-				ul && urls[i][ul - 1] == '/' ? "" : "/", esc);
-			hs = http_fetch(f, "GET", url, NULL, 0, NULL, 0, SIGIL_MAX_OCSP_RESPONSE_SIZE,
-				rv->ocsp_timeout_ms, &resp, &herr);
-		} else {
-			static const char *const hdr[] = { "Content-Type: application/ocsp-request" };
-			hs = http_fetch(f, "POST", urls[i], req, req_len, hdr, 1,
-				SIGIL_MAX_OCSP_RESPONSE_SIZE, rv->ocsp_timeout_ms, &resp, &herr);
-		}
-		if (hs != SIGIL_STATUS_OK) {
+		if (sigil__rev_ocsp_exchange(rv, urls[i], req, req_len, f->deadline_ms, &resp, &herr) !=
+		    SIGIL_STATUS_OK) {
 			if (strstr(herr.message, "timed out") || strstr(herr.message, "deadline"))
 				snprintf(detail, dcap,
 					"OCSP at URL \"%s\": exceeded timeout threshold of %.2f seconds for OCSP check (%s)",
@@ -1222,7 +1181,10 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 		 * "unknown") ends the search (§6.3, §8 row 12) */
 		if (st != SIGIL__REV_UNKNOWN) {
 			mem_put(rv, key, NULL, resp.body, resp.body_len, nu, f->now);
-			(void)cache_write(rv, "ocsp", name, resp.body, resp.body_len);
+			/* the source record first, as for CRLs: the background
+			 * refresh asks the certificate's responders again */
+			sigil__rev_source_write_ocsp(rv, name, cert, issuer);
+			(void)sigil__rev_cache_write(rv, "ocsp", name, resp.body, resp.body_len);
 			if (nu < *valid_until)
 				*valid_until = nu;
 		}
@@ -1244,7 +1206,7 @@ static sigil__rev_status cert_check(fetch_ctx *f, X509 *cert, X509 *issuer, int6
 {
 	char *ocsp[SIGIL_MAX_REVOCATION_URLS], *crl[SIGIL_MAX_REVOCATION_URLS];
 	size_t no = 0, nc = 0;
-	ocsp_urls(cert, ocsp, &no);
+	sigil__rev_ocsp_urls(cert, ocsp, &no);
 	crl_urls_of_ext(cert, 0, NID_crl_distribution_points, crl, &nc);
 	sigil__rev_status st;
 	if (no > 0) {
@@ -1266,14 +1228,13 @@ static sigil__rev_status cert_check(fetch_ctx *f, X509 *cert, X509 *issuer, int6
 		st = crl_check(f, cert, issuer, crl, nc, valid_until, detail, dcap);
 	else
 		st = SIGIL__REV_NON_REVOKABLE;
-	free_urls(ocsp, no);
-	free_urls(crl, nc);
+	sigil__rev_free_urls(ocsp, no);
+	sigil__rev_free_urls(crl, nc);
 	return st;
 }
 
-sigil_status sigil__revocation_check_chain(sigil__revocation *rv, STACK_OF(X509) *chain,
-	sigil__rev_purpose purpose, int64_t signing_time, int64_t now, int64_t deadline_ms,
-	sigil__rev_outcome *out, sigil_error *err)
+static sigil_status check_chain_length(const sigil__revocation *rv, STACK_OF(X509) *chain,
+	const sigil__rev_outcome *out, sigil_error *err)
 {
 	if (!rv || !out)
 		return sigil__err(err, SIGIL_ERR_USAGE, "revocation: missing argument");
@@ -1285,6 +1246,14 @@ sigil_status sigil__revocation_check_chain(sigil__revocation *rv, STACK_OF(X509)
 		return sigil__err(err, SIGIL_ERR_LIMIT,
 			"invalid chain: expected chain to be correct and complete: more than %d certificates",
 			SIGIL_MAX_CHAIN_LENGTH);
+	return SIGIL_STATUS_OK;
+}
+
+sigil_status sigil__revocation_check_chain(sigil__revocation *rv, STACK_OF(X509) *chain,
+	sigil__rev_purpose purpose, int64_t signing_time, int64_t now, int64_t deadline_ms,
+	sigil__rev_outcome *out, sigil_error *err)
+{
+	SIGIL_TRY(check_chain_length(rv, chain, out, err));
 	/* §6.2 step 1: structural validation first */
 	sigil_error verr = SIGIL_ERROR_INIT;
 	sigil_status vs = purpose == SIGIL__REV_TIMESTAMPING ?
@@ -1293,6 +1262,17 @@ sigil_status sigil__revocation_check_chain(sigil__revocation *rv, STACK_OF(X509)
 	if (vs != SIGIL_STATUS_OK)
 		return sigil__err(err, verr.category,
 			"invalid chain: expected chain to be correct and complete: %s", verr.message);
+	return sigil__revocation_check_validated_chain(rv, chain, purpose, signing_time, now,
+		deadline_ms, out, err);
+}
+
+sigil_status sigil__revocation_check_validated_chain(sigil__revocation *rv,
+	STACK_OF(X509) *chain, sigil__rev_purpose purpose, int64_t signing_time, int64_t now,
+	int64_t deadline_ms, sigil__rev_outcome *out, sigil_error *err)
+{
+	(void)purpose; /* the validation it selects was done by the caller */
+	SIGIL_TRY(check_chain_length(rv, chain, out, err));
+	int n = sk_X509_num(chain);
 	fetch_ctx f = { rv, now, deadline_ms, signing_time };
 	sigil__rev_status results[SIGIL_MAX_CHAIN_LENGTH];
 	char details[SIGIL_MAX_CHAIN_LENGTH][SIGIL_ERROR_MESSAGE_MAX / 2];
@@ -1332,129 +1312,4 @@ sigil_status sigil__revocation_check_chain(sigil__revocation *rv, STACK_OF(X509)
 		snprintf(out->detail, sizeof out->detail, "certificate #%d: %s", idx + 1, details[idx]);
 	}
 	return SIGIL_STATUS_OK;
-}
-
-/* ---- background refresh ------------------------------------------------------ */
-
-/* An entry of <cache>/crl: 64 lowercase hex digits (hex_sha256 of its URL). */
-static int is_entry_name(const char *n)
-{
-	size_t i = 0;
-	for (; n[i]; i++)
-		if (i >= 64 || !((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
-			return 0;
-	return i == 64;
-}
-
-/* Refresh one entry if it is due; 1 if it was replaced. */
-static int refresh_one(sigil__revocation *rv, const char *name, int64_t now, int64_t horizon_s)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	if (!file_read(rv->cache_dir, "crl", name, SIGIL_MAX_CRL_SIZE, &buf, &len))
-		return 0;
-	_cleanup_(X509_CRL_freep) X509_CRL *old = crl_from_bytes(buf, len);
-	free(buf);
-	int64_t old_next = 0, old_last = 0, left = 0;
-	if (!old || !X509_CRL_get0_nextUpdate(old) ||
-	    sigil__time_from_asn1(X509_CRL_get0_nextUpdate(old), &old_next, NULL) != SIGIL_STATUS_OK ||
-	    sigil__time_from_asn1(X509_CRL_get0_lastUpdate(old), &old_last, NULL) != SIGIL_STATUS_OK)
-		return 0;
-	/* due within a tenth of its validity period, at most horizon_s before
-	 * its nextUpdate, or already stale */
-	int64_t margin = horizon_s;
-	if (old_next > old_last && (old_next - old_last) / 10 < margin)
-		margin = (old_next - old_last) / 10;
-	if (!__builtin_sub_overflow(old_next, now, &left) && left > margin)
-		return 0;
-	char *url = NULL;
-	X509 *issuer = NULL;
-	if (!source_read(rv->cache_dir, name, &url, &issuer))
-		return 0;
-	int replaced = 0;
-	char scheme[16];
-	if (scheme_ok(rv, url, scheme, sizeof scheme)) {
-		fetch_ctx f = { rv, now, sigil__now_ms() + rv->crl_timeout_ms, 0 };
-		sigil__http_response resp;
-		memset(&resp, 0, sizeof resp);
-		sigil_error e = SIGIL_ERROR_INIT;
-		if (http_fetch(&f, "GET", url, NULL, 0, NULL, 0, SIGIL_MAX_CRL_SIZE - 1,
-			rv->crl_timeout_ms, &resp, &e) == SIGIL_STATUS_OK) {
-			X509_CRL *crl = NULL;
-			int64_t nu = 0, last = 0;
-			/* the same validation as a pull (§6.4) and strictly newer
-			 * than what is cached: a failed, forged or replayed download
-			 * never replaces a valid entry */
-			if (resp.status == 200 &&
-			    sigil__crl_parse(resp.body, resp.body_len, &crl, &e) == SIGIL_STATUS_OK &&
-			    crl_usable(crl, issuer, now, crl_is_delta(old), &nu) &&
-			    sigil__time_from_asn1(X509_CRL_get0_lastUpdate(crl), &last, NULL) ==
-				    SIGIL_STATUS_OK &&
-			    last > old_last)
-				replaced = cache_write(rv, "crl", name, resp.body, resp.body_len);
-			X509_CRL_free(crl);
-			sigil__http_response_clear(&resp);
-		}
-	}
-	ERR_clear_error();
-	free(url);
-	X509_free(issuer);
-	return replaced;
-}
-
-sigil_status sigil__revocation_refresh(sigil__revocation *rv, int64_t now, int64_t horizon_s,
-	size_t *refreshed, sigil_error *err)
-{
-	if (!rv || !rv->cache_dir)
-		return sigil__err(err, SIGIL_ERR_USAGE, "revocation refresh: no cache directory");
-	if (horizon_s < 0)
-		return sigil__err(err, SIGIL_ERR_USAGE, "revocation refresh: negative horizon");
-	char crldir[4096];
-	if (snprintf(crldir, sizeof crldir, "%s/crl", rv->cache_dir) >= (int)sizeof crldir)
-		return sigil__err(err, SIGIL_ERR_USAGE, "revocation refresh: cache directory path too long");
-	/* the names first: replacing files while reading the directory could
-	 * show an entry twice */
-	char (*names)[65] = NULL;
-	size_t count = 0, done = 0;
-	{
-		_cleanup_(closedirp) DIR *d = opendir(crldir);
-		struct dirent *de;
-		for (size_t i = 0; d && (de = readdir(d)) && i < SIGIL_MAX_REVOCATION_REFRESH_FILES; i++) {
-			if (!is_entry_name(de->d_name))
-				continue;
-			char (*n)[65] = realloc(names, (count + 1) * sizeof *names);
-			if (!n) {
-				free(names);
-				return sigil__err_oom(err);
-			}
-			names = n;
-			memcpy(names[count++], de->d_name, 65);
-		}
-	}
-	for (size_t i = 0; i < count; i++)
-		done += (size_t)refresh_one(rv, names[i], now, horizon_s);
-	free(names);
-	if (refreshed)
-		*refreshed = done;
-	return SIGIL_STATUS_OK;
-}
-
-SIGIL_EXPORT sigil_status sigil_revocation_refresh(const sigil_revocation_options *opts,
-	int64_t now, int64_t horizon_s, size_t *refreshed, sigil_error *err)
-{
-	if (!opts)
-		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_revocation_refresh: missing argument");
-	if (opts->version != SIGIL_REVOCATION_OPTIONS_VERSION)
-		return sigil__err(err, SIGIL_ERR_USAGE,
-			"sigil_revocation_refresh: options of another version");
-	if (!opts->cache_dir || !opts->cache_dir[0])
-		return sigil__err(err, SIGIL_ERR_USAGE,
-			"sigil_revocation_refresh: a cache directory is required");
-	sigil__rev_config cfg = { opts->cache_dir, NULL, opts->allow_https != 0,
-		opts->ocsp_timeout_ms, opts->crl_timeout_ms };
-	sigil__revocation *rv = NULL;
-	SIGIL_TRY(sigil__revocation_new(&rv, &cfg, err));
-	sigil_status st = sigil__revocation_refresh(rv, now, horizon_s, refreshed, err);
-	sigil__revocation_free(rv);
-	return st;
 }

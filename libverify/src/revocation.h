@@ -74,14 +74,14 @@ SIGIL_MUST_CHECK sigil_status sigil__revocation_check_chain(sigil__revocation *r
 	STACK_OF(X509) *chain, sigil__rev_purpose purpose, int64_t signing_time, int64_t now,
 	int64_t deadline_ms, sigil__rev_outcome *out, sigil_error *err);
 
-/* sigil__revocation_refresh - one background refresh pass over rv's
- * cache_dir (see sigil_revocation_refresh in <sigil/verify.h>): CRL
- * entries due at `now` within horizon_s whose source record (URL and
- * issuer, <hex>.src) is present are downloaded again and replace the entry
- * only when valid and newer. *refreshed (may be NULL) counts them.
- * SIGIL_ERR_USAGE without a cache_dir or with a negative horizon. */
-SIGIL_MUST_CHECK sigil_status sigil__revocation_refresh(sigil__revocation *rv, int64_t now,
-	int64_t horizon_s, size_t *refreshed, sigil_error *err);
+/* sigil__revocation_check_validated_chain - the same for a chain the
+ * caller has already validated for `purpose` (sigil__chain_validate_
+ * codesigning / _timestamping: the envelope parse and the timestamp check
+ * do): §6.2 step 1 is not repeated, which would verify every certificate
+ * signature of the chain a second time on every verification. */
+SIGIL_MUST_CHECK sigil_status sigil__revocation_check_validated_chain(sigil__revocation *rv,
+	STACK_OF(X509) *chain, sigil__rev_purpose purpose, int64_t signing_time, int64_t now,
+	int64_t deadline_ms, sigil__rev_outcome *out, sigil_error *err);
 
 /* ---- the parsing and validation steps, exposed for tests and fuzzing ---- */
 
@@ -125,5 +125,33 @@ SIGIL_MUST_CHECK sigil_status sigil__crl_validate_delta(X509_CRL *base, X509_CRL
  * invalidityDate fail. */
 SIGIL_MUST_CHECK sigil_status sigil__crl_cert_status(X509_CRL *base, X509_CRL *delta,
 	X509 *cert, int64_t signing_time, sigil__rev_status *status, sigil_error *err);
+
+/* sigil__rev_source_parse - a source record of the revocation cache: the
+ * file <cache>/{crl,ocsp}/<name>.src that says where entry <name> came
+ * from, so that the background refresh can download it again and validate
+ * it the way a pull would. Two formats:
+ *   "sigil-crl-source 1\n" URL "\n" issuer-DER
+ *       (name = hex(SHA-256(URL)))
+ *   "sigil-ocsp-source 1\n" certificate-DER issuer-DER
+ *       (name = hex(SHA-256(the OCSP request notation sends for them)));
+ *       the responder URLs are the certificate's own.
+ * With name non-NULL the record must be the one of that entry. Fails with
+ * SIGIL_ERR_MALFORMED for anything else. The record is as trusted as the
+ * cache directory; what is downloaded with it is validated in full. */
+typedef enum sigil__rev_kind {
+	SIGIL__REV_KIND_CRL = 0,
+	SIGIL__REV_KIND_OCSP,
+} sigil__rev_kind;
+
+typedef struct sigil__rev_source {
+	sigil__rev_kind kind;
+	char *url;      /* CRL records: the distribution point */
+	X509 *cert;     /* OCSP records: the certificate asked about */
+	X509 *issuer;   /* the issuer the answer is validated against */
+} sigil__rev_source;
+
+SIGIL_MUST_CHECK sigil_status sigil__rev_source_parse(const uint8_t *buf, size_t len,
+	const char *name, sigil__rev_source *out, sigil_error *err);
+void sigil__rev_source_clear(sigil__rev_source *s);
 
 #endif

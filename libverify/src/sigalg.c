@@ -221,7 +221,8 @@ sigil_status sigil__sigalg_verify(sigil__sigalg alg, sigil__pss_salt salt, EVP_P
 	int rc = EVP_DigestVerify(ctx, vsig, vsig_len, msg, msg_len);
 	ERR_clear_error();
 	if (rc != 1)
-		return sigil__err(err, SIGIL_ERR_CRYPTO, "signature is invalid. Error: %s",
-			is_ec ? "crypto/ecdsa: verification error" : "crypto/rsa: verification error");
+		return sigil__err(err, SIGIL_ERR_CRYPTO,
+			"signature is invalid. Error: the signature value does not verify with the signing certificate's %s key",
+			is_ec ? "ECDSA" : "RSA");
 	return SIGIL_STATUS_OK;
 }

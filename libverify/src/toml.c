@@ -1,6 +1,9 @@
 /* toml.c - a bounded recursive-descent reader for the TOML v1.0 subset that
  * containerd's hosts.toml and config.toml use (see toml.h). Every rule cited
  * as "TOML §<section>" refers to https://toml.io/en/v1.0.0. */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -566,8 +569,110 @@ static sigil_status parse_integer(parser *P, const char *t, size_t n, int64_t *o
 	return SIGIL_STATUS_OK;
 }
 
-/* a bare value: boolean or integer; floats and dates are recognised only to
- * say they are unsupported (toml.h) */
+/* digit_run - digits at t[*i], with underscores only between two digits
+ * (TOML §Integer, §Float), appended to buf; the number of digits, or -1 for
+ * a misplaced underscore */
+static int digit_run(const char *t, size_t n, size_t *i, char *buf, size_t *k)
+{
+	int count = 0;
+	while (*i < n) {
+		char c = t[*i];
+		if (c >= '0' && c <= '9') {
+			buf[(*k)++] = c;
+			count++;
+		} else if (c == '_') {
+			if (count == 0 || *i + 1 >= n || t[*i + 1] < '0' || t[*i + 1] > '9')
+				return -1;
+		} else {
+			break;
+		}
+		(*i)++;
+	}
+	return count;
+}
+
+/* longest float token accepted; a float needs at most 17 significant
+ * digits, so a longer one is padding */
+#define TOML_FLOAT_MAX_CHARS 128
+
+/* parse_float - TOML §Float: float-int-part followed by a fraction, an
+ * exponent or both, or [+-](inf|nan). The grammar is checked here; the
+ * digits, underscores removed, are converted by strtod_l in the C locale so
+ * that a caller's setlocale cannot change what '.' means. */
+static sigil_status parse_float(parser *P, const char *t, size_t n, double *out)
+{
+	size_t i = 0, k = 0;
+	bool neg = false;
+	if (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-';
+		i = 1;
+	}
+	if (n - i == 3 && memcmp(t + i, "inf", 3) == 0) {
+		*out = neg ? -INFINITY : INFINITY;
+		return SIGIL_STATUS_OK;
+	}
+	if (n - i == 3 && memcmp(t + i, "nan", 3) == 0) {
+		*out = neg ? -NAN : NAN;
+		return SIGIL_STATUS_OK;
+	}
+	if (n > TOML_FLOAT_MAX_CHARS)
+		return perr(P, SIGIL_ERR_LIMIT, "float longer than %d characters", TOML_FLOAT_MAX_CHARS);
+	char buf[TOML_FLOAT_MAX_CHARS + 1];
+	if (neg)
+		buf[k++] = '-';
+	size_t int_start = i;
+	int nd = digit_run(t, n, &i, buf, &k);
+	if (nd < 0)
+		return perr(P, SIGIL_ERR_MALFORMED, "misplaced underscore in float");
+	if (nd == 0)
+		return perr(P, SIGIL_ERR_MALFORMED, "invalid float");
+	/* the integer part follows the integer rule: no leading zeros */
+	if (nd > 1 && t[int_start] == '0')
+		return perr(P, SIGIL_ERR_MALFORMED, "leading zero in float");
+	bool frac = false, exp = false;
+	if (i < n && t[i] == '.') {
+		buf[k++] = '.';
+		i++;
+		nd = digit_run(t, n, &i, buf, &k);
+		if (nd <= 0)
+			return perr(P, SIGIL_ERR_MALFORMED, nd < 0 ? "misplaced underscore in float" :
+				"a float needs digits after '.'");
+		frac = true;
+	}
+	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+		buf[k++] = 'e';
+		i++;
+		if (i < n && (t[i] == '+' || t[i] == '-'))
+			buf[k++] = t[i++];
+		nd = digit_run(t, n, &i, buf, &k);
+		if (nd <= 0)
+			return perr(P, SIGIL_ERR_MALFORMED, nd < 0 ? "misplaced underscore in float" :
+				"a float needs digits in its exponent");
+		exp = true;
+	}
+	if (i != n || (!frac && !exp))
+		return perr(P, SIGIL_ERR_MALFORMED, "invalid float");
+	buf[k] = '\0';
+	locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (c_locale == (locale_t)0)
+		return oom(P);
+	errno = 0;
+	char *end = NULL;
+	double d = strtod_l(buf, &end, c_locale);
+	int e = errno;
+	freelocale(c_locale);
+	if (!end || *end != '\0')
+		return perr(P, SIGIL_ERR_MALFORMED, "invalid float");
+	/* TOML §Float: IEEE 754 binary64; a value beyond its range is not one
+	 * (an underflow to a subnormal or zero is only imprecise) */
+	if (e == ERANGE && isinf(d))
+		return perr(P, SIGIL_ERR_MALFORMED, "float out of range");
+	*out = d;
+	return SIGIL_STATUS_OK;
+}
+
+/* a bare value: boolean, integer or float; dates and times are recognised
+ * only to say they are unsupported (toml.h) */
 static sigil_status parse_scalar(parser *P, sigil__toml_value **out)
 {
 	size_t start = P->pos;
@@ -589,19 +694,29 @@ static sigil_status parse_scalar(parser *P, sigil__toml_value **out)
 		return SIGIL_STATUS_OK;
 	}
 	size_t s = (t[0] == '+' || t[0] == '-') ? 1 : 0;
-	if (n - s == 3 && (memcmp(t + s, "inf", 3) == 0 || memcmp(t + s, "nan", 3) == 0)) {
-		P->pos = start;
-		return perr(P, SIGIL_ERR_UNSUPPORTED, "floats are not supported");
-	}
-	if (t[0] >= '0' && t[0] <= '9' && ((n > 4 && t[4] == '-') || (n > 2 && t[2] == ':'))) {
+	/* TOML §Offset Date-Time etc.: YYYY-… or HH:… ("123e-4" is a float) */
+	bool digits4 = n > 4 && t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9' &&
+		t[2] >= '0' && t[2] <= '9' && t[3] >= '0' && t[3] <= '9';
+	bool digits2 = n > 2 && t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9';
+	if ((digits4 && t[4] == '-') || (digits2 && t[2] == ':')) {
 		P->pos = start;
 		return perr(P, SIGIL_ERR_UNSUPPORTED, "dates and times are not supported");
 	}
 	bool radix = n > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o' || t[1] == 'b');
-	if (!radix && s < n && t[s] >= '0' && t[s] <= '9' && (memchr(t, '.', n) || memchr(t, 'e', n) ||
-			memchr(t, 'E', n))) {
+	bool special = n - s == 3 && (memcmp(t + s, "inf", 3) == 0 || memcmp(t + s, "nan", 3) == 0);
+	if (special || (!radix && s < n && t[s] >= '0' && t[s] <= '9' && (memchr(t, '.', n) ||
+			memchr(t, 'e', n) || memchr(t, 'E', n)))) {
+		double d = 0;
+		size_t here = P->pos;
 		P->pos = start;
-		return perr(P, SIGIL_ERR_UNSUPPORTED, "floats are not supported");
+		SIGIL_TRY(parse_float(P, t, n, &d));
+		P->pos = here;
+		v = new_value(P, SIGIL_TOML_FLOAT);
+		if (!v)
+			return SIGIL_STATUS_ERROR;
+		v->f = d;
+		*out = v;
+		return SIGIL_STATUS_OK;
 	}
 	if (!radix && (s >= n || t[s] < '0' || t[s] > '9')) {
 		P->pos = start;

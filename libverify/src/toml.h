@@ -2,8 +2,9 @@
  * config.toml (Debian 12 has no C TOML library). Supports what those files
  * use: comments, bare/quoted/dotted keys, [tables] and [[arrays of
  * tables]], basic and literal strings (single- and multi-line), integers,
+ * floats (`containerd config default` writes pause_threshold = 0.02),
  * booleans, arrays (nested, multi-line, trailing comma) and inline tables.
- * Floats and dates are rejected as unsupported. Order of keys and tables is
+ * Dates and times are rejected as unsupported. Order of keys and tables is
  * preserved (hosts.toml's [host] order is significant). */
 #ifndef SIGIL_TOML_H
 #define SIGIL_TOML_H
@@ -19,6 +20,7 @@ typedef enum sigil__toml_type {
 	SIGIL_TOML_INT,
 	SIGIL_TOML_ARRAY,
 	SIGIL_TOML_TABLE,
+	SIGIL_TOML_FLOAT,
 } sigil__toml_type;
 
 typedef struct sigil__toml_value sigil__toml_value;
@@ -27,6 +29,7 @@ struct sigil__toml_value {
 	char *str;                  /* STRING (NUL-terminated, no NUL inside) */
 	bool b;                     /* BOOL */
 	int64_t i;                  /* INT */
+	double f;                   /* FLOAT */
 	sigil__toml_value **items;  /* ARRAY elements / TABLE values */
 	char **keys;                /* TABLE keys (same index as items) */
 	size_t count;

@@ -41,6 +41,14 @@ struct sigil_verifier {
 	int64_t rev_budget_ms;
 };
 
+/* X509_cmp as a stack comparator: it orders certificates by their SHA-1
+ * hash, then their encoding, which is the order sk_X509_find's binary
+ * search needs; equality is what check_authenticity tests (§4.4.2). */
+static int cert_order(const X509 *const *a, const X509 *const *b)
+{
+	return X509_cmp(*a, *b);
+}
+
 static const loaded_store *find_store(const sigil_verifier *v, sigil__store_type type,
 	const char *name)
 {
@@ -95,6 +103,14 @@ SIGIL_EXPORT sigil_status sigil_verifier_new(sigil_verifier **out, const char *c
 					sigil_verifier_free(v);
 					return sigil__err_oom(err);
 				}
+			}
+			/* sorted once here so that the authenticity check is a
+			 * binary search, flat in the store's size; a sorted stack
+			 * is only read afterwards, also by concurrent verifications
+			 * (tsa stores keep their order: they become an X509_STORE) */
+			if (certs && ref->type != SIGIL_STORE_TSA) {
+				sk_X509_set_cmp_func(certs, cert_order);
+				sk_X509_sort(certs);
 			}
 			loaded_store *n = realloc(v->stores, (v->store_count + 1) * sizeof *n);
 			char *name = strdup(ref->name);
@@ -242,10 +258,10 @@ static int check_authenticity(sig_ctx *c, const sigil__envelope *env, sigil_erro
 			return fail_check(c, SIGIL_CHECK_AUTHENTICITY, SIGIL_ERR_POLICY, err,
 				"error while loading the trust store: %s", ls->error);
 		trusted += (size_t)sk_X509_num(ls->certs);
-		for (int t = 0; t < sk_X509_num(ls->certs) && !found; t++)
-			for (int e = 0; e < sk_X509_num(env->chain) && !found; e++)
-				if (X509_cmp(sk_X509_value(ls->certs, t), sk_X509_value(env->chain, e)) == 0)
-					found = 1;
+		/* the store is sorted by cert_order (sigil_verifier_new) */
+		for (int e = 0; e < sk_X509_num(env->chain) && !found; e++)
+			if (sk_X509_find(ls->certs, sk_X509_value(env->chain, e)) >= 0)
+				found = 1;
 	}
 	/* the chain cannot be authenticated: an authenticity failure like an
 	 * untrusted chain, not a broken configuration */
@@ -382,12 +398,16 @@ static char *subject_of(X509 *cert)
 	return s ? s : strdup("?");
 }
 
-/* §6 for chain; the earliest nextUpdate relied on bounds the verdict */
+/* §6 for chain; the earliest nextUpdate relied on bounds the verdict.
+ * Both chains that get here were validated already (the signing chain by
+ * the envelope parse, a TSA chain by sigil__timestamp_verify), so §6.2
+ * step 1 is not run again: it would verify every certificate signature a
+ * second time. */
 static sigil_status run_revocation(sig_ctx *c, STACK_OF(X509) *chain,
 	sigil__rev_purpose purpose, int64_t signing_time, sigil__rev_outcome *out, sigil_error *err)
 {
-	SIGIL_TRY(sigil__revocation_check_chain(c->v->rev, chain, purpose, signing_time, c->now,
-		c->rev_deadline_ms, out, err));
+	SIGIL_TRY(sigil__revocation_check_validated_chain(c->v->rev, chain, purpose, signing_time,
+		c->now, c->rev_deadline_ms, out, err));
 	if (out->valid_until < c->valid_until)
 		c->valid_until = out->valid_until;
 	return SIGIL_STATUS_OK;
@@ -727,6 +747,23 @@ static const char *remedy(sigil_check k)
 	return "re-sign the artifact";
 }
 
+/* The checks of a passing signature that failed but whose action is "log"
+ * (§4.4: levels audit and permissive), for its reason: an allow at such a
+ * level must still tell the operator what would fail under "strict". */
+static void logged_failures(const sigil_signature_result *sr, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	for (int k = 0; k < SIGIL_CHECK__COUNT; k++) {
+		const sigil__check_result *cr = &sr->checks[k];
+		if (cr->outcome != SIGIL_OUTCOME_FAIL || cr->action != SIGIL_ACTION_LOG)
+			continue;
+		char one[SIGIL_ERROR_MESSAGE_MAX];
+		snprintf(one, sizeof one, "%s check failed (logged, not enforced): %s",
+			sigil_check_name((sigil_check)k), cr->message ? cr->message : "");
+		add_problem(buf, cap, one);
+	}
+}
+
 /* A one-line summary of why the signatures failed: the first signature's
  * failed check, its message, and what to do about it. */
 static sigil_status summarize_failure(sigil_result *r, const char *ref, sigil_error *err)
@@ -837,10 +874,12 @@ SIGIL_EXPORT sigil_status sigil_verify(sigil_verifier *v, sigil_source *src,
 			/* §4.2 step 4: the first valid signature wins */
 			r->verdict = SIGIL_VERDICT_PASS;
 			r->valid_until = c.valid_until;
+			char logged[SIGIL_ERROR_MESSAGE_MAX];
+			logged_failures(sr, logged, sizeof logged);
 			st = sigil__result_set_reason(r, err,
-				"signature %s verified for %s under trust policy \"%s\" (%s), signed by \"%s\"",
+				"signature %s verified for %s under trust policy \"%s\" (%s), signed by \"%s\"%s%s",
 				sr->digest, ref, stmt->name, sigil_level_name(stmt->level),
-				sr->signer ? sr->signer : "");
+				sr->signer ? sr->signer : "", logged[0] ? "; " : "", logged);
 			free(sigs);
 			goto done;
 		}

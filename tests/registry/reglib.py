@@ -326,7 +326,9 @@ def signing_pkis(work, mc):
 class Registry:
     """Debian's docker-registry (distribution 2.8: no referrers API)."""
 
-    def __init__(self, work, name, htpasswd=None, tls=None, token=None):
+    def __init__(self, work, name, htpasswd=None, tls=None, token=None, access_log=False):
+        """`access_log`: distribution's access log (one line per request)
+        goes to the registry's log file, read back with requests()."""
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.tls = tls
@@ -341,7 +343,7 @@ class Registry:
                 "log:",
                 "  level: warn",
                 "  accesslog:",
-                "    disabled: true",
+                f"    disabled: {'false' if access_log else 'true'}",
                 "storage:",
                 "  filesystem:",
                 f"    rootdirectory: {os.path.join(self.dir, 'data')}",
@@ -369,6 +371,17 @@ class Registry:
             last = open(self.logpath, errors="replace").read()[-2000:]
             self.proc.terminate()
         raise Failed(f"docker-registry did not start:\n{last}")
+
+    def requests(self):
+        """(method, path, user agent) of every request so far, oldest
+        first (needs access_log=True): distribution's Apache combined log."""
+        out = []
+        with open(self.logpath, errors="replace") as f:
+            for line in f:
+                m = re.search(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" \d+ \S+ "[^"]*" "([^"]*)"', line)
+                if m:
+                    out.append(m.groups())
+        return out
 
     def _wait_ready(self):
         ctx = None

@@ -431,7 +431,7 @@ static void test_errors(void)
 	/* TOML errors carry the file name and line */
 	parse_bad("server = \"a\"\nserver = \"b\"\n", SIGIL_ERR_MALFORMED, "hosts.toml: line 2: duplicate key \"server\"");
 	parse_bad("[host.\"https://a\"]\n[host.\"https://a\"]\n", SIGIL_ERR_MALFORMED, "line 2: duplicate table");
-	parse_bad("x = 1.5\n", SIGIL_ERR_UNSUPPORTED, "floats are not supported");
+	parse_bad("x = 1979-05-27\n", SIGIL_ERR_UNSUPPORTED, "dates and times are not supported");
 
 	/* bounds */
 	char doc[8192];

@@ -609,6 +609,73 @@ static void test_discovery(void)
 	rm_layout(dir);
 }
 
+/* Signature manifests found by discovery are served to the fetch that
+ * follows from memory (layout.c): still there after their file is gone,
+ * but only for exactly that digest and size, within the caller's bound,
+ * and never for a blob discovery did not keep; a new discovery starts
+ * afresh. */
+static void test_discovery_memo(void)
+{
+	char *dir = new_layout();
+	char img[80], layer[80], sig[80], doc[2048], idx[2048], path[4096];
+	const char *image = "{\"schemaVersion\":2,\"mediaType\":\"" SIGIL_MT_IMAGE_MANIFEST "\",\"config\":"
+		"{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" EMPTY_SHA256 "\",\"size\":2},\"layers\":[]}";
+	put_str(dir, image, img);
+	put_str(dir, "hello", layer);
+	sig_manifest(doc, sizeof doc, img, strlen(image), layer, false);
+	put_str(dir, doc, sig);
+	size_t sig_size = strlen(doc);
+	snprintf(idx, sizeof idx, "{\"schemaVersion\":2,\"manifests\":["
+		"{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
+		"{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+		SIGIL_MT_IMAGE_MANIFEST, img, strlen(image), SIGIL_MT_IMAGE_MANIFEST, sig, sig_size);
+	write_file(dir, "index.json", idx, strlen(idx));
+	sigil_source *s = open_ok(dir);
+	if (!s) {
+		rm_layout(dir);
+		return;
+	}
+	sigil_descriptor *sigs = NULL;
+	CHECK_INTEQ(list(s, img, 100, &sigs), 1);
+	snprintf(path, sizeof path, "%s/blobs/sha256/%s", dir, sig + 7);
+	CHECK(unlink(path) == 0);
+	if (sigs) {
+		uint8_t *buf = NULL;
+		size_t n = 0;
+		sigil_error err = SIGIL_ERROR_INIT;
+		CHECK(s->ops->fetch(s->ctx, &sigs[0], SIGIL_MAX_MANIFEST_SIZE, &buf, &n, &err) == SIGIL_STATUS_OK);
+		CHECK_INTEQ(n, sig_size);
+		CHECK(buf && memcmp(buf, doc, sig_size) == 0);
+		free(buf);
+		/* the same digest with another size is read from disk: gone */
+		sigil_descriptor d = sigs[0];
+		d.size = (int64_t)sig_size + 1;
+		expect_fetch_bad(s, &d, SIGIL_MAX_MANIFEST_SIZE, SIGIL_ERR_IO, "not found in the OCI layout");
+		/* the caller's bound applies before the memory */
+		expect_fetch_bad(s, &sigs[0], sig_size - 1, SIGIL_ERR_LIMIT, "exceeds the limit");
+		/* discovery kept only the signature manifest */
+		snprintf(path, sizeof path, "%s/blobs/sha256/%s", dir, layer + 7);
+		CHECK(unlink(path) == 0);
+		snprintf(d.digest, sizeof d.digest, "%s", layer);
+		d.size = 5;
+		expect_fetch_bad(s, &d, SIGIL_MAX_MANIFEST_SIZE, SIGIL_ERR_IO, "not found in the OCI layout");
+	}
+	free(sigs);
+	/* a new discovery reads the layout again: the removed signature is gone */
+	CHECK_INTEQ(list(s, img, 100, &sigs), 0);
+	{
+		sigil_descriptor d;
+		memset(&d, 0, sizeof d);
+		snprintf(d.media_type, sizeof d.media_type, "%s", SIGIL_MT_IMAGE_MANIFEST);
+		snprintf(d.digest, sizeof d.digest, "%s", sig);
+		d.size = (int64_t)sig_size;
+		expect_fetch_bad(s, &d, SIGIL_MAX_MANIFEST_SIZE, SIGIL_ERR_IO, "not found in the OCI layout");
+	}
+	free(sigs);
+	sigil_source_free(s);
+	rm_layout(dir);
+}
+
 int main(void)
 {
 	RUN(test_corpora);
@@ -617,5 +684,6 @@ int main(void)
 	RUN(test_open);
 	RUN(test_fetch);
 	RUN(test_discovery);
+	RUN(test_discovery_memo);
 	return check_summary();
 }

@@ -24,6 +24,7 @@
 #include "testserver.h"
 #include "http.h"
 #include "revocation.h"
+#include "revocation_internal.h"
 #include <sigil/verify.h>
 
 static char dir[256];
@@ -148,6 +149,11 @@ static const char setup_sh2[] =
 	"leaf crl_pem crlDistributionPoints=URI:$H/good.pem\n"
 	"leaf both_good \"authorityInfoAccess=OCSP;URI:$O\" crlDistributionPoints=URI:$H/good.crl\n"
 	"leaf none\n"
+	"leaf ocsp_down2 authorityInfoAccess=OCSP\\;URI:$D\n"
+	"leaf delta_good crlDistributionPoints=URI:$H/delta-base.crl\n"
+	"leaf delta_revoked crlDistributionPoints=URI:$H/delta-base.crl\n"
+	"leaf delta_held crlDistributionPoints=URI:$H/delta-base.crl\n"
+	"leaf delta_certfresh crlDistributionPoints=URI:$H/good.crl freshestCRL=URI:$H/delta.crl\n"
 	;
 static const char setup_sh3[] =
 	/* an unknown serial for the responder: issued outside the CA database */
@@ -173,7 +179,58 @@ static const char setup_sh3[] =
 	"resp ocsp_good -rsigner other/ca.pem -rkey other/ca.key -resp_no_certs -ndays 1 -respout nocerts-wrongkey.der\n"
 	"resp ocsp_good -rsigner ca.pem -rkey ca.key -resp_no_certs -ndays 1 -respout nocerts-good.der\n"
 	"resp ocsp_revoked -rsigner ocsp.pem -rkey ocsp.key -ndays 1 -respout revoked.der\n"
-	"resp ocsp_down -rsigner ocsp.pem -rkey ocsp.key -ndays 1 -respout seed/ocsp-down.der\n";
+	"resp ocsp_down -rsigner ocsp.pem -rkey ocsp.key -ndays 1 -respout seed/ocsp-down.der\n"
+	"resp ocsp_down2 -rsigner ocsp.pem -rkey ocsp.key -ndays 1 -respout ocsp-down2.der\n";
+/* delta CRLs (RFC 5280 §5.2.4, notary-verification.md §6.4). Base CRLs of
+ * the CA made before delta_revoked and the intermediate are revoked, each
+ * naming its delta(s) in FreshestCRL; delta_held on hold in the base. Then
+ * the revocations, the hold lifted (removeFromCRL, an hour later), and
+ * the deltas: a good one (DeltaCRLIndicator = the base's CRLNumber, valid
+ * 6 hours, less than the base's day), one for a later base, one whose
+ * number is not above the base's. `openssl ca` lists every revocation of
+ * its database in each CRL; a delta listing more than the changes is
+ * still a delta. */
+static const char setup_sh4[] =
+	"cat >> ca.cnf <<EOF\n"
+	"[ base ]\nfreshestCRL = URI:$H/delta.crl\n"
+	"[ base_dead ]\nfreshestCRL = URI:$D/delta.crl\n"
+	"[ base_two ]\nfreshestCRL = URI:$H/delta-gone.crl,URI:$H/delta.crl\n"
+	"[ base_twobad ]\nfreshestCRL = URI:$H/delta-bad.crl,URI:$H/delta.crl\n"
+	"EOF\n"
+	"printf 'basicConstraints=critical,CA:true\\nkeyUsage=critical,keyCertSign,cRLSign\\n"
+	"crlDistributionPoints=URI:%s/delta-base.crl\\n' $H > int.ext\n"
+	"ec -keyout int.key -out int.csr -subj /CN=sigil-rev-int\n"
+	"openssl ca -batch -config ca.cnf -notext -days 2 -extfile int.ext -in int.csr -out int.pem\n"
+	"printf 'basicConstraints=CA:false\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=codeSigning\\n' > int_leaf.ext\n"
+	"ec -keyout int_leaf.key -out int_leaf.csr -subj /CN=sigil-rev-int_leaf\n"
+	"openssl x509 -req -in int_leaf.csr -CA int.pem -CAkey int.key -set_serial 0x4242 -days 1 "
+	"-extfile int_leaf.ext -out int_leaf.pem\n"
+	"mkdir -p deltas\n"
+	"gen() { out=$1; shift; openssl ca -config ca.cnf -gencrl -out deltas/$out.pem \"$@\" && "
+	"openssl crl -in deltas/$out.pem -outform DER -out deltas/$out.crl; }\n"
+	"openssl ca -config ca.cnf -revoke delta_held.pem -crl_reason certificateHold\n"
+	"N=$(cat db/crlnumber)\n"
+	"gen base -crlexts base\n"
+	"gen base-dead -crlexts base_dead\n"
+	"gen base-two -crlexts base_two\n"
+	"gen base-twobad -crlexts base_twobad\n"
+	"openssl ca -config ca.cnf -revoke delta_revoked.pem -crl_reason keyCompromise\n"
+	"openssl ca -config ca.cnf -revoke int.pem -crl_reason keyCompromise\n"
+	"S=$(openssl x509 -in delta_held.pem -noout -serial | cut -d= -f2)\n"
+	"L=$(date -u -d '+1 hour' +%y%m%d%H%M%SZ)\n"
+	"awk -F '\\t' -v OFS='\\t' -v s=$S -v l=$L '$4 == s { $3 = l \",removeFromCRL\" } { print }' "
+	"db/index.txt > db/index.new && mv db/index.new db/index.txt\n"
+	/* no text syntax for DeltaCRLIndicator: the generic ASN1: one */
+	"printf '[ delta ]\\ndeltaCRL = critical,ASN1:INTEGER:0x%s\\n"
+	"[ delta_other ]\\ndeltaCRL = critical,ASN1:INTEGER:0x%X\\n' "
+	"$N $((0x$N + 256)) >> ca.cnf\n"
+	"gen ok -crlexts delta -crlhours 6\n"
+	"gen otherbase -crlexts delta_other\n"
+	"echo $N > db/crlnumber\n"
+	"gen notnewer -crlexts delta\n"
+	"printf '%X\\n' $((0x$N + 512)) > db/crlnumber\n"
+	"cp deltas/base.crl www/delta-base.crl\n"
+	"cp deltas/ok.crl www/delta.crl\n";
 
 static X509 *ca, *other_ca;
 
@@ -251,6 +308,7 @@ static void setup(void)
 	fputs(setup_sh, f);
 	fputs(setup_sh2, f);
 	fputs(setup_sh3, f);
+	fputs(setup_sh4, f);
 	fclose(f);
 	snprintf(path, sizeof path, "%s/server.py", dir);
 	f = fopen(path, "w");
@@ -315,7 +373,7 @@ static void teardown(void)
 static int served(const char *name)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "python3 -c \"import json,urllib.request;"
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c \"import json,urllib.request;"
 		"print(json.load(urllib.request.urlopen('http://127.0.0.1:%d/_count')).get('%s',0))\"",
 		http_port, name);
 	FILE *p = popen(cmd, "r");
@@ -1050,6 +1108,470 @@ static void test_refresh(void)
 	CHECK_INTEQ(refresh(other, due, SIGIL_STATUS_OK), 0);
 }
 
+/* ---- delta CRLs (§6.4) -------------------------------------------------- */
+
+static void serve(const char *www_name, const char *from)
+{
+	char to[512], src[512];
+	snprintf(to, sizeof to, "%s/www/%s", dir, www_name);
+	if (!from) {
+		unlink(to);
+		return;
+	}
+	snprintf(src, sizeof src, "%s/%s", dir, from);
+	size_t len = 0;
+	unsigned char *b = check_read_file(src, &len);
+	FILE *f = fopen(to, "wb");
+	fwrite(b, 1, len, f);
+	fclose(f);
+	free(b);
+}
+
+static int64_t crl_file_next_update(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	size_t len = 0;
+	unsigned char *der = check_read_file(path, &len);
+	X509_CRL *crl = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	int64_t nu = -1;
+	if (sigil__crl_parse(der, len, &crl, &err) == SIGIL_STATUS_OK &&
+	    sigil__crl_validate(crl, ca, time(NULL), &nu, &err) != SIGIL_STATUS_OK)
+		nu = -1;
+	X509_CRL_free(crl);
+	free(der);
+	return nu;
+}
+
+static run check_chain3(sigil__revocation *rv, const char *leaf, const char *inter)
+{
+	run r;
+	memset(&r, 0, sizeof r);
+	r.err = (sigil_error)SIGIL_ERROR_INIT;
+	STACK_OF(X509) *ch = sk_X509_new_null();
+	sk_X509_push(ch, load(leaf));
+	sk_X509_push(ch, load(inter));
+	X509_up_ref(ca);
+	sk_X509_push(ch, ca);
+	r.st = sigil__revocation_check_chain(rv, ch, SIGIL__REV_CODE_SIGNING, 0, time(NULL),
+		sigil__now_ms() + 10000, &r.o, &r.err);
+	sk_X509_pop_free(ch, X509_free);
+	return r;
+}
+
+/* a fresh checker without caches, so that what is served now decides */
+static run check_fresh(const char *leaf)
+{
+	sigil__revocation *rv = checker(NULL, NULL, 0);
+	run r = check(rv, leaf);
+	sigil__revocation_free(rv);
+	return r;
+}
+
+static void test_delta_crl(void)
+{
+	serve("delta-base.crl", "deltas/base.crl");
+	serve("delta.crl", "deltas/ok.crl");
+	sigil__revocation *rv = checker(NULL, NULL, 0);
+	/* the base CRL does not list it; the delta its FreshestCRL names does */
+	int before = served("delta.crl");
+	run r = check(rv, "delta_revoked");
+	CHECK(r.st == SIGIL_STATUS_OK);
+	CHECK_INTEQ(r.o.status, SIGIL__REV_REVOKED);
+	CHECK_INTEQ(r.o.index, 0);
+	CHECK_STREQ(r.o.subject, "CN=sigil-rev-delta_revoked");
+	CHECK_CONTAINS(r.o.detail, "delta-base.crl\" lists the certificate as revoked");
+	CHECK_INTEQ(served("delta.crl"), before + 1);
+	/* not listed in either: OK, and the verdict relies on both, so it
+	 * lasts until the delta's nextUpdate (6 hours, before the base's day) */
+	r = check(rv, "delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	int64_t base_nu = crl_file_next_update("deltas/base.crl");
+	int64_t delta_nu = crl_file_next_update("deltas/ok.crl");
+	CHECK(delta_nu > 0 && delta_nu < base_nu);
+	CHECK(r.o.valid_until == delta_nu);
+	/* ... from memory: no second download of either */
+	CHECK_INTEQ(served("delta.crl"), before + 1);
+	/* certificateHold in the base, removeFromCRL (later) in the delta: the
+	 * most recent temporary entry decides (§6.4) */
+	r = check(rv, "delta_held");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	/* the base alone would say revoked (held) */
+	{
+		char path[512];
+		snprintf(path, sizeof path, "%s/deltas/base.crl", dir);
+		size_t len = 0;
+		unsigned char *der = check_read_file(path, &len);
+		X509_CRL *base = NULL;
+		sigil_error err = SIGIL_ERROR_INIT;
+		X509 *held = load("delta_held");
+		sigil__rev_status st = SIGIL__REV_UNKNOWN;
+		CHECK(sigil__crl_parse(der, len, &base, &err) == SIGIL_STATUS_OK);
+		CHECK(sigil__crl_cert_status(base, NULL, held, 0, &st, &err) == SIGIL_STATUS_OK);
+		CHECK_INTEQ(st, SIGIL__REV_REVOKED);
+		X509_free(held);
+		X509_CRL_free(base);
+		free(der);
+	}
+	/* an intermediate revoked by the delta of its issuer's CRL */
+	r = check_chain3(rv, "int_leaf", "int");
+	CHECK(r.st == SIGIL_STATUS_OK);
+	CHECK_INTEQ(r.o.status, SIGIL__REV_REVOKED);
+	CHECK_INTEQ(r.o.index, 1);
+	CHECK_STREQ(r.o.subject, "CN=sigil-rev-int");
+	sigil__revocation_free(rv);
+
+	/* a delta of a later base CRL (DeltaCRLIndicator above our base's
+	 * CRLNumber): not a delta of this base, unknown */
+	serve("delta.crl", "deltas/otherbase.crl");
+	r = check_fresh("delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "failed to retrieve the delta CRL");
+	CHECK_CONTAINS(r.o.detail, "delta CRL indicator is greater than the base CRL number");
+	/* a delta whose CRLNumber is not above the base's */
+	serve("delta.crl", "deltas/notnewer.crl");
+	r = check_fresh("delta_revoked");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "delta CRL number is not greater than the base CRL number");
+	/* a complete CRL where the delta should be */
+	serve("delta.crl", "deltas/base.crl");
+	r = check_fresh("delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "delta CRL indicator extension is not found");
+	/* the delta is missing (404): failing to obtain it is an error */
+	serve("delta.crl", NULL);
+	r = check_fresh("delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "failed to retrieve the delta CRL: failed to download CRL from");
+	CHECK_CONTAINS(r.o.detail, "status code: 404");
+	/* the delta's endpoint is down */
+	serve("delta.crl", "deltas/ok.crl");
+	serve("delta-base.crl", "deltas/base-dead.crl");
+	r = check_fresh("delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "failed to retrieve the delta CRL: failed to download CRL from");
+	char dead[64];
+	snprintf(dead, sizeof dead, "127.0.0.1:%d/delta.crl", dead_port);
+	CHECK_CONTAINS(r.o.detail, dead);
+	/* two delta URLs: tried in order until one fetches; a 404 moves on */
+	serve("delta-base.crl", "deltas/base-two.crl");
+	before = served("delta-gone.crl");
+	r = check_fresh("delta_revoked");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_REVOKED);
+	CHECK_INTEQ(served("delta-gone.crl"), before + 1);
+	/* ... but the first that fetches is the delta: a wrong one is not
+	 * passed over for the next URL's good one */
+	serve("delta-base.crl", "deltas/base-twobad.crl");
+	serve("delta-bad.crl", "deltas/otherbase.crl");
+	before = served("delta.crl");
+	r = check_fresh("delta_revoked");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "delta-bad.crl");
+	CHECK_CONTAINS(r.o.detail, "delta CRL indicator is greater than the base CRL number");
+	CHECK_INTEQ(served("delta.crl"), before);
+	/* the certificate names a delta (FreshestCRL) its base CRL does not
+	 * offer */
+	r = check_fresh("delta_certfresh");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "freshest CRL from certificate extension is not supported");
+	serve("delta-base.crl", "deltas/base.crl");
+	serve("delta-bad.crl", NULL);
+}
+
+static void test_delta_crl_cached(void)
+{
+	/* base and delta cached on disk: a restarted checker answers without
+	 * the network, and with the delta's endpoint down */
+	char cache[512];
+	snprintf(cache, sizeof cache, "%s/cache-delta", dir);
+	serve("delta-base.crl", "deltas/base.crl");
+	serve("delta.crl", "deltas/ok.crl");
+	sigil__revocation *rv = checker(cache, NULL, 0);
+	run r = check(rv, "delta_revoked");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_REVOKED);
+	sigil__revocation_free(rv);
+	serve("delta.crl", NULL);
+	rv = checker(cache, NULL, 0);
+	r = check(rv, "delta_revoked");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_REVOKED);
+	r = check(rv, "delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	sigil__rev_stats s;
+	sigil__revocation_stats(rv, &s);
+	CHECK_INTEQ(s.network_requests, 0);
+	CHECK_INTEQ(s.disk_hits, 2);
+	sigil__revocation_free(rv);
+	/* a cached delta that is not a delta of the cached base (say, of a
+	 * newer base than the one cached): passed over for the network, where
+	 * there is none now: unknown, not that delta's answer */
+	char name[65], url[256], path[1024], src[512];
+	snprintf(src, sizeof src, "%s/deltas/otherbase.crl", dir);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delta.crl", http_port);
+	cache_name(url, name);
+	snprintf(path, sizeof path, "%s/crl/%s", cache, name);
+	copy_file(src, path);
+	rv = checker(cache, NULL, 0);
+	r = check(rv, "delta_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_UNKNOWN);
+	CHECK_CONTAINS(r.o.detail, "status code: 404");
+	sigil__revocation_free(rv);
+	serve("delta.crl", "deltas/ok.crl");
+}
+
+/* ---- background refresh of OCSP responses, back-off, bounds ----------------- */
+
+static sigil_revocation_refresher *refresher(const char *cache)
+{
+	sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+	ro.cache_dir = cache;
+	sigil_revocation_refresher *rr = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	if (sigil_revocation_refresher_new(&rr, &ro, &err) != SIGIL_STATUS_OK) {
+		fprintf(stderr, "%s\n", err.message);
+		exit(2);
+	}
+	return rr;
+}
+
+static sigil_revocation_refresh_report pass_at(sigil_revocation_refresher *rr, int64_t now,
+	int64_t deadline_ms)
+{
+	sigil_revocation_refresh_report rep = SIGIL_REVOCATION_REFRESH_REPORT_INIT;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(sigil_revocation_refresher_run(rr, now, 3600, deadline_ms, &rep, &err) == SIGIL_STATUS_OK);
+	return rep;
+}
+
+/* the cache name of the OCSP request for leaf */
+static void ocsp_name(const char *leaf, char out[65])
+{
+	X509 *c = load(leaf);
+	uint8_t *req = NULL;
+	size_t len = 0;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(sigil__ocsp_request(c, ca, &req, &len, &err) == SIGIL_STATUS_OK);
+	sigil__rev_hex_sha256(req, len, out);
+	free(req);
+	X509_free(c);
+}
+
+/* an OCSP cache entry for leaf with its response from file and its source
+ * record, as a pull would have left them */
+static void stage_ocsp(const char *cache, const char *leaf, const char *file)
+{
+	char name[65], path[1024], src[512];
+	ocsp_name(leaf, name);
+	snprintf(path, sizeof path, "%s/ocsp", cache);
+	mkdir(cache, 0700);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/ocsp/%s", cache, name);
+	snprintf(src, sizeof src, "%s/%s", dir, file);
+	copy_file(src, path);
+	sigil__revocation *rv = checker(cache, NULL, 0);
+	X509 *c = load(leaf);
+	sigil__rev_source_write_ocsp(rv, name, c, ca);
+	X509_free(c);
+	sigil__revocation_free(rv);
+}
+
+static void test_refresh_ocsp(void)
+{
+	char cache[512], name[65], entry[1024], keep[1024];
+	snprintf(cache, sizeof cache, "%s/cache-ocsp-refresh", dir);
+	/* a pull asks the responder: the response and its source record (the
+	 * certificate and its issuer) are cached */
+	sigil__revocation *rv = checker(cache, NULL, 0);
+	run r = check(rv, "ocsp_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	sigil__revocation_free(rv);
+	ocsp_name("ocsp_good", name);
+	snprintf(entry, sizeof entry, "%s/ocsp/%s.src", cache, name);
+	size_t len = 0;
+	unsigned char *rec = check_read_file(entry, &len);
+	sigil__rev_source src;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(rec && sigil__rev_source_parse(rec, len, name, &src, &err) == SIGIL_STATUS_OK);
+	if (err.category == SIGIL_ERR_NONE) {
+		X509 *good = load("ocsp_good");
+		CHECK_INTEQ(src.kind, SIGIL__REV_KIND_OCSP);
+		CHECK(X509_cmp(src.cert, good) == 0 && X509_cmp(src.issuer, ca) == 0);
+		CHECK(src.url == NULL);
+		X509_free(good);
+		sigil__rev_source_clear(&src);
+	}
+	/* bound to its entry: not the record of another request */
+	char other[65];
+	ocsp_name("ocsp_revoked", other);
+	err = (sigil_error)SIGIL_ERROR_INIT;
+	CHECK(sigil__rev_source_parse(rec, len, other, &src, &err) == SIGIL_STATUS_ERROR);
+	CHECK_INTEQ(err.category, SIGIL_ERR_MALFORMED);
+	CHECK_CONTAINS(err.message, "certificate of another entry");
+	free(rec);
+	snprintf(entry, sizeof entry, "%s/ocsp/%s", cache, name);
+	snprintf(keep, sizeof keep, "%s/ocsp-refresh-keep.der", dir);
+	copy_file(entry, keep);
+
+	int64_t t = (int64_t)time(NULL);
+	sigil_revocation_refresher *rr = refresher(cache);
+	/* fresh (-ndays 1): nothing to do */
+	sigil_revocation_refresh_report rep = pass_at(rr, t, 0);
+	CHECK_INTEQ(rep.ocsp_entries, 1);
+	CHECK_INTEQ(rep.crl_entries, 0);
+	CHECK_INTEQ(rep.due, 0);
+	CHECK_INTEQ(rep.downloads, 0);
+	/* ten minutes before its nextUpdate: asked again, and the responder's
+	 * newer answer replaces it */
+	usleep(1100000);
+	int64_t soon = t + 86400 - 600;
+	rep = pass_at(rr, soon, 0);
+	CHECK_INTEQ(rep.due, 1);
+	CHECK_INTEQ(rep.refreshed, 1);
+	CHECK_INTEQ(rep.failed, 0);
+	CHECK_INTEQ(rep.downloads, 1);
+	CHECK(!files_equal(entry, keep));
+	sigil_revocation_refresher_free(rr);
+	/* a pull then finds it on disk, fresh, without the network */
+	rv = checker(cache, NULL, 0);
+	r = check_at(rv, "ocsp_good", soon + 300, 10000, 0);
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	CHECK(r.o.valid_until > soon + 300);
+	sigil__rev_stats st;
+	sigil__revocation_stats(rv, &st);
+	CHECK_INTEQ(st.network_requests, 0);
+	CHECK_INTEQ(st.disk_hits, 1);
+	sigil__revocation_free(rv);
+	/* the response kept before the refresh had expired by then */
+	size_t klen = 0;
+	unsigned char *old = check_read_file(keep, &klen);
+	X509 *good = load("ocsp_good");
+	sigil__rev_status rs = SIGIL__REV_UNKNOWN;
+	int64_t nu = 0;
+	err = (sigil_error)SIGIL_ERROR_INIT;
+	CHECK(sigil__ocsp_response_check(old, klen, good, ca, t + 86400 + 60, 0, &rs, &nu, &err) ==
+		SIGIL_STATUS_ERROR);
+	CHECK_STREQ(err.message, "expired OCSP response");
+	X509_free(good);
+	free(old);
+}
+
+static void test_refresh_backoff(void)
+{
+	/* two cached responses whose only responder is down */
+	char cache[512], name[65], entry[1024], keep[1024];
+	snprintf(cache, sizeof cache, "%s/cache-backoff", dir);
+	stage_ocsp(cache, "ocsp_down", "seed/ocsp-down.der");
+	stage_ocsp(cache, "ocsp_down2", "ocsp-down2.der");
+	ocsp_name("ocsp_down", name);
+	snprintf(entry, sizeof entry, "%s/ocsp/%s", cache, name);
+	snprintf(keep, sizeof keep, "%s/seed/ocsp-down.der", dir);
+	int64_t t = (int64_t)time(NULL), due = t + 86400 - 600;
+	sigil_revocation_refresher *rr = refresher(cache);
+	/* one attempt for the responder, not one per certificate */
+	sigil_revocation_refresh_report rep = pass_at(rr, due, 0);
+	CHECK_INTEQ(rep.due, 2);
+	CHECK_INTEQ(rep.downloads, 1);
+	CHECK_INTEQ(rep.failed, 1);
+	CHECK_INTEQ(rep.deferred, 1);
+	CHECK_INTEQ(rep.refreshed, 0);
+	CHECK(files_equal(entry, keep));
+	/* the next passes leave it alone for a minute ... */
+	rep = pass_at(rr, due + 30, 0);
+	CHECK_INTEQ(rep.downloads, 0);
+	CHECK_INTEQ(rep.deferred, 2);
+	rep = pass_at(rr, due + 59, 0);
+	CHECK_INTEQ(rep.downloads, 0);
+	/* ... then try once more, and wait twice as long */
+	rep = pass_at(rr, due + 61, 0);
+	CHECK_INTEQ(rep.downloads, 1);
+	CHECK_INTEQ(rep.failed, 1);
+	rep = pass_at(rr, due + 61 + 119, 0);
+	CHECK_INTEQ(rep.downloads, 0);
+	CHECK_INTEQ(rep.deferred, 2);
+	rep = pass_at(rr, due + 61 + 121, 0);
+	CHECK_INTEQ(rep.downloads, 1);
+	/* stale now, still unreachable: the entry stays as it was */
+	rep = pass_at(rr, t + 2 * 86400, 0);
+	CHECK_INTEQ(rep.downloads, 1);
+	CHECK_INTEQ(rep.failed, 1);
+	CHECK(files_equal(entry, keep));
+	sigil_revocation_refresher_free(rr);
+
+	/* a pass past its deadline starts no download; nor a cancelled one */
+	rr = refresher(cache);
+	rep = pass_at(rr, due, sigil__now_ms() - 1);
+	CHECK_INTEQ(rep.due, 2);
+	CHECK_INTEQ(rep.downloads, 0);
+	CHECK_INTEQ(rep.deferred, 2);
+	sigil_revocation_refresher_cancel(rr);
+	rep = pass_at(rr, due, 0);
+	CHECK_INTEQ(rep.downloads, 0);
+	CHECK_INTEQ(rep.deferred, 2);
+	sigil_revocation_refresher_free(rr);
+
+	/* a certificate with a second responder: the one backing off is
+	 * passed over, the next one asked (§6.3 order) */
+	char cache2[512];
+	snprintf(cache2, sizeof cache2, "%s/cache-next-responder", dir);
+	sigil__revocation *rv = checker(cache2, NULL, 0);
+	run r = check(rv, "ocsp_down_then_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	sigil__revocation_free(rv);
+	usleep(1100000);
+	rr = refresher(cache2);
+	t = (int64_t)time(NULL);
+	due = t + 86400 - 600;
+	rep = pass_at(rr, due, 0);
+	CHECK_INTEQ(rep.downloads, 2);
+	CHECK_INTEQ(rep.refreshed, 1);
+	usleep(1100000);
+	rep = pass_at(rr, due + 10, 0);
+	CHECK_INTEQ(rep.downloads, 1);
+	CHECK_INTEQ(rep.refreshed, 1);
+	sigil_revocation_refresher_free(rr);
+}
+
+static void test_refresh_bounds(void)
+{
+	/* 65 cached CRLs, all due: one pass makes at most 64 downloads, the
+	 * most urgent first; the CA has published nothing newer, so those
+	 * wait a while and the next pass takes the one left */
+	char cache[512], url[256], name[65], path[1024], src[512];
+	snprintf(cache, sizeof cache, "%s/cache-bounds", dir);
+	snprintf(path, sizeof path, "%s/crl", cache);
+	mkdir(cache, 0700);
+	mkdir(path, 0700);
+	snprintf(src, sizeof src, "%s/www/good.crl", dir);
+	sigil__revocation *rv = checker(cache, NULL, 0);
+	for (int i = 0; i < 65; i++) {
+		snprintf(url, sizeof url, "http://127.0.0.1:%d/good.crl?copy=%d", http_port, i);
+		cache_name(url, name);
+		snprintf(path, sizeof path, "%s/crl/%s", cache, name);
+		copy_file(src, path);
+		sigil__rev_source_write_crl(rv, name, url, ca);
+	}
+	sigil__revocation_free(rv);
+	int64_t due = (int64_t)time(NULL) + 86400 - 600;
+	int before = served("good.crl");
+	sigil_revocation_refresher *rr = refresher(cache);
+	sigil_revocation_refresh_report rep = pass_at(rr, due, 0);
+	CHECK_INTEQ(rep.crl_entries, 65);
+	CHECK_INTEQ(rep.due, 65);
+	CHECK_INTEQ(rep.downloads, 64);
+	CHECK_INTEQ(rep.unchanged, 64);
+	CHECK_INTEQ(rep.deferred, 1);
+	CHECK_INTEQ(served("good.crl"), before + 64);
+	rep = pass_at(rr, due + 1, 0);
+	CHECK_INTEQ(rep.downloads, 1);
+	CHECK_INTEQ(rep.unchanged, 1);
+	CHECK_INTEQ(rep.deferred, 64);
+	/* five minutes later the CA is asked again */
+	rep = pass_at(rr, due + 301, 0);
+	CHECK_INTEQ(rep.downloads, 64);
+	sigil_revocation_refresher_free(rr);
+	CHECK_INTEQ(served("good.crl"), before + 129);
+}
+
 int main(void)
 {
 	setup();
@@ -1077,6 +1599,11 @@ int main(void)
 	RUN(test_aggregation_and_chain);
 	RUN(test_public_options);
 	RUN(test_refresh);
+	RUN(test_delta_crl);
+	RUN(test_delta_crl_cached);
+	RUN(test_refresh_ocsp);
+	RUN(test_refresh_backoff);
+	RUN(test_refresh_bounds);
 	teardown();
 	return check_summary();
 }

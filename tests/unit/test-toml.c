@@ -1,5 +1,6 @@
 /* test-toml.c - the bounded TOML reader: syntax (TOML v1.0), definition
  * rules, errors with line numbers, bounds, and containerd config files. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "bounds.h"
@@ -93,6 +94,49 @@ static void test_scalars(void)
 	/* key order is file order */
 	CHECK_STREQ(v->keys[0], "a");
 	CHECK_STREQ(v->keys[v->count - 1], "o");
+	sigil__toml_free(v);
+}
+
+static void test_floats(void)
+{
+	sigil__toml_value *v = parse_ok(
+		"a = 0.02\n"           /* containerd config default: pause_threshold */
+		"b = -1.5\n"
+		"c = +3.25\n"
+		"d = 1e3\n"
+		"e = 6.626e-34\n"
+		"f = 1_000.000_5\n"
+		"g = 5E+2\n"
+		"h = -0.0\n"
+		"i = inf\n"
+		"j = -inf\n"
+		"k = +nan\n"
+		"l = 123e-4\n"         /* not a date, although t[4] is '-' */
+		"m = [0.5, 1, 2.5e1]\n"
+		"n = 1e-400\n");       /* underflow: imprecise, not invalid */
+	if (v) {
+		const sigil__toml_value *x = sigil__toml_get(v, "a");
+		CHECK(x && x->type == SIGIL_TOML_FLOAT && x->f == 0.02);
+		CHECK(sigil__toml_get(v, "b")->f == -1.5);
+		CHECK(sigil__toml_get(v, "c")->f == 3.25);
+		CHECK(sigil__toml_get(v, "d")->f == 1000.0);
+		CHECK(sigil__toml_get(v, "e")->f == 6.626e-34);
+		CHECK(sigil__toml_get(v, "f")->f == 1000.0005);
+		CHECK(sigil__toml_get(v, "g")->f == 500.0);
+		CHECK(sigil__toml_get(v, "h")->f == 0.0 && signbit(sigil__toml_get(v, "h")->f));
+		CHECK(isinf(sigil__toml_get(v, "i")->f) && sigil__toml_get(v, "i")->f > 0);
+		CHECK(isinf(sigil__toml_get(v, "j")->f) && sigil__toml_get(v, "j")->f < 0);
+		CHECK(isnan(sigil__toml_get(v, "k")->f));
+		CHECK(sigil__toml_get(v, "l")->f == 123e-4);
+		x = sigil__toml_get(v, "m");
+		CHECK(x && x->count == 3 && x->items[0]->type == SIGIL_TOML_FLOAT &&
+			x->items[1]->type == SIGIL_TOML_INT && x->items[2]->f == 25.0);
+		CHECK(sigil__toml_get(v, "n")->type == SIGIL_TOML_FLOAT && sigil__toml_get(v, "n")->f == 0.0);
+	}
+	sigil__toml_free(v);
+	v = parse_ok("i = 10\n");
+	if (v)
+		CHECK_INTEQ(sigil__toml_get(v, "i")->type, SIGIL_TOML_INT);
 	sigil__toml_free(v);
 }
 
@@ -253,11 +297,26 @@ static void test_errors(void)
 	parse_bad("a = 9223372036854775808\n", SIGIL_ERR_MALFORMED, "integer out of range");
 	parse_bad("a = -9223372036854775809\n", SIGIL_ERR_MALFORMED, "integer out of range");
 	parse_bad("a = 0x10000000000000000\n", SIGIL_ERR_MALFORMED, "integer out of range");
-	/* floats and dates: recognised, unsupported */
-	parse_bad("a = 1.5\n", SIGIL_ERR_UNSUPPORTED, "line 1: floats are not supported");
-	parse_bad("a = 1e3\n", SIGIL_ERR_UNSUPPORTED, "floats are not supported");
-	parse_bad("a = -inf\n", SIGIL_ERR_UNSUPPORTED, "floats are not supported");
-	parse_bad("a = nan\n", SIGIL_ERR_UNSUPPORTED, "floats are not supported");
+	/* floats (TOML §Float) */
+	parse_bad("a = 01.5\n", SIGIL_ERR_MALFORMED, "line 1: leading zero in float");
+	parse_bad("a = 1.\n", SIGIL_ERR_MALFORMED, "a float needs digits after '.'");
+	parse_bad("a = 1.e5\n", SIGIL_ERR_MALFORMED, "a float needs digits after '.'");
+	parse_bad("a = .5\n", SIGIL_ERR_MALFORMED, "invalid value");
+	parse_bad("a = 1e\n", SIGIL_ERR_MALFORMED, "a float needs digits in its exponent");
+	parse_bad("a = 1e+\n", SIGIL_ERR_MALFORMED, "a float needs digits in its exponent");
+	parse_bad("a = 1_.5\n", SIGIL_ERR_MALFORMED, "misplaced underscore in float");
+	parse_bad("a = 1._5\n", SIGIL_ERR_MALFORMED, "misplaced underscore in float");
+	parse_bad("a = 1.5_\n", SIGIL_ERR_MALFORMED, "misplaced underscore in float");
+	parse_bad("a = 1e_5\n", SIGIL_ERR_MALFORMED, "misplaced underscore in float");
+	parse_bad("a = 1.5.3\n", SIGIL_ERR_MALFORMED, "invalid float");
+	parse_bad("a = 1.5x\n", SIGIL_ERR_MALFORMED, "invalid float");
+	parse_bad("a = 1e400\n", SIGIL_ERR_MALFORMED, "float out of range");
+	parse_bad("a = -1e400\n", SIGIL_ERR_MALFORMED, "float out of range");
+	parse_bad("a = Inf\n", SIGIL_ERR_MALFORMED, "invalid value");
+	parse_bad("a = 0.000000000000000000000000000000000000000000000000000000000000000000000000000"
+		"00000000000000000000000000000000000000000000000000000001\n", SIGIL_ERR_LIMIT,
+		"float longer than 128 characters");
+	/* dates: recognised, unsupported */
 	parse_bad("a = 1979-05-27\n", SIGIL_ERR_UNSUPPORTED, "dates and times are not supported");
 	parse_bad("a = 07:32:00\n", SIGIL_ERR_UNSUPPORTED, "dates and times are not supported");
 	/* arrays and inline tables */
@@ -438,6 +497,11 @@ static void test_containerd_config(void)
 		"    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n"
 		"      SystemdCgroup = true\n"
 		"\n"
+		"  [plugins.'io.containerd.gc.v1.scheduler']\n"
+		"    pause_threshold = 0.02\n"
+		"    deletion_threshold = 0\n"
+		"    schedule_delay = '0s'\n"
+		"\n"
 		"[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n"
 		"  bin_dir = \"/opt/containerd/image-verifier/bin\"\n"
 		"  max_verifiers = 10\n"
@@ -465,12 +529,14 @@ static void test_containerd_config(void)
 	CHECK(path(path(v, "plugins", "io.containerd.cri.v1.runtime", "containerd"), "runtimes", "runc",
 		"options") != NULL);
 	CHECK_INTEQ(path(v, "stream_processors", "io.containerd.ocicrypt.decoder.v1.tar", "args")->count, 2);
+	CHECK(path(v, "plugins", "io.containerd.gc.v1.scheduler", "pause_threshold")->f == 0.02);
 	sigil__toml_free(v);
 }
 
 int main(void)
 {
 	RUN(test_scalars);
+	RUN(test_floats);
 	RUN(test_multiline_strings);
 	RUN(test_arrays_and_inline);
 	RUN(test_tables);

@@ -104,6 +104,8 @@ static void test_valid_signature_passes(void)
 	CHECK(s && sigil_signature_result_outcome(s, SIGIL_CHECK_AUTHENTICITY) == SIGIL_OUTCOME_PASS);
 	CHECK(s && sigil_signature_result_failed_check(s) == SIGIL_CHECK__COUNT);
 	CHECK_CONTAINS(s ? sigil_signature_result_signer(s) : NULL, "CN=");
+	/* strict, nothing failed: nothing logged in the reason */
+	CHECK(r.result && !strstr(sigil_result_reason(r.result), "logged"));
 	/* the verdict may be cached until the first certificate expires */
 	CHECK(r.result && sigil_result_valid_until(r.result) > 1700000000);
 	CHECK(r.result && sigil_result_valid_until(r.result) < INT64_MAX);
@@ -317,6 +319,11 @@ static void test_missing_store_at_audit_is_logged(void)
 	const sigil_signature_result *s = res ? sigil_result_signature_get(res, 0) : NULL;
 	CHECK(s && sigil_signature_result_outcome(s, SIGIL_CHECK_AUTHENTICITY) == SIGIL_OUTCOME_FAIL);
 	CHECK(s && sigil_signature_result_action(s, SIGIL_CHECK_AUTHENTICITY) == SIGIL_ACTION_LOG);
+	/* the allow's reason (sigild's audit record) names what was logged */
+	CHECK_CONTAINS(res ? sigil_result_reason(res) : NULL,
+		"(audit), signed by \"");
+	CHECK_CONTAINS(res ? sigil_result_reason(res) : NULL,
+		"; authenticity check failed (logged, not enforced): ");
 	sigil_result_free(res);
 	sigil_source_free(src);
 	sigil_verifier_free(v);

@@ -72,19 +72,77 @@ typedef struct sigil_revocation_options {
 SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_verifier_set_revocation(
 	sigil_verifier *verifier, const sigil_revocation_options *opts, sigil_error *err);
 
-/* sigil_revocation_refresh - one background refresh pass over
- * opts->cache_dir (required): every cached CRL whose nextUpdate is at most
- * min(horizon_s, a tenth of its validity period) after `now` (epoch
- * seconds), or already passed, is downloaded again from its URL and
- * validated against its issuer (both recorded next to the entry when it
- * was first downloaded; entries without that record are left alone). A
- * download replaces the entry only if it is a valid CRL of that issuer at
- * `now` and not older than the cached one, so a pull later finds a fresh
- * CRL on disk instead of waiting for the download. Each download is
- * bounded by opts->crl_timeout_ms. *refreshed (may be NULL) counts the
- * entries replaced. Failing downloads are not errors; only invalid
- * arguments (SIGIL_ERR_USAGE) or out of memory are. Safe to run while
- * verifiers use the same cache_dir (files are replaced atomically). */
+/* Background refresh of a revocation cache directory (sigild, issue 6):
+ * CRLs and OCSP responses that a verification downloaded are downloaded
+ * again before their nextUpdate, so that a later pull finds them fresh on
+ * disk instead of waiting for the download.
+ *
+ * A pass looks at every entry of opts->cache_dir. An entry is due when its
+ * nextUpdate is at most min(horizon_s, a tenth of its validity period)
+ * after `now` (epoch seconds), or already passed. A due entry is
+ * downloaded again from where it came from (a CRL from its URL; an OCSP
+ * response from the certificate's responders, asking the same question),
+ * as recorded next to it when a verification first downloaded it (entries
+ * without that record, such as seeded ones, are left alone), and
+ * validated as a pull would validate it (issuer signature, freshness at
+ * `now`). It replaces the entry only when valid and newer (thisUpdate),
+ * so a failed, forged or replayed download never replaces a valid entry.
+ * The most urgent entries go first. A pass makes at most
+ * SIGIL_MAX_REVOCATION_REFRESH_DOWNLOADS (bounds.h: 64) downloads, each
+ * bounded by the per-URL timeouts of opts, and starts none after
+ * deadline_ms (sigil_registry_now_ms clock; 0: no bound). An endpoint
+ * that failed is not asked again before a back-off delay (1 minute,
+ * doubling per consecutive failure up to 30 minutes, on the `now` clock)
+ * that the refresher remembers across passes; the due entries it serves
+ * are counted as deferred meanwhile. So is an entry that was downloaded
+ * again without anything newer (the CA has not published yet): it is
+ * asked again after 5 minutes (a third of its margin when shorter), so
+ * that it does not take every pass's downloads from the others. Safe to run while verifiers use the
+ * same cache_dir (files are replaced atomically). */
+typedef struct sigil_revocation_refresh_report {
+	unsigned version;
+	uint64_t crl_entries;  /* CRLs in the cache directory */
+	uint64_t ocsp_entries; /* OCSP responses in the cache directory */
+	uint64_t due;          /* due entries with a source record */
+	uint64_t refreshed;    /* replaced by a newer valid download */
+	uint64_t unchanged;    /* downloaded again, nothing newer */
+	uint64_t failed;       /* download failed, or nothing usable came back */
+	uint64_t deferred;     /* due, left for a later pass: the endpoint is
+	                        * backing off, or the pass's bounds were reached */
+	uint64_t downloads;    /* HTTP requests made */
+} sigil_revocation_refresh_report;
+
+#define SIGIL_REVOCATION_REFRESH_REPORT_VERSION 1
+#define SIGIL_REVOCATION_REFRESH_REPORT_INIT { SIGIL_REVOCATION_REFRESH_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+typedef struct sigil_revocation_refresher sigil_revocation_refresher;
+
+/* sigil_revocation_refresher_new - a refresher for opts->cache_dir
+ * (required; the strings of opts are copied; seed_dir and budget_ms are
+ * not used). Owned by the caller: sigil_revocation_refresher_free. */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_revocation_refresher_new(
+	sigil_revocation_refresher **out, const sigil_revocation_options *opts, sigil_error *err);
+
+/* sigil_revocation_refresher_run - one pass (see above); report (may be
+ * NULL; its version set by SIGIL_REVOCATION_REFRESH_REPORT_INIT) is
+ * overwritten with this pass's counts. Failing downloads are not errors;
+ * only invalid arguments (SIGIL_ERR_USAGE) or out of memory are. Not to
+ * be called concurrently on the same refresher. */
+SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_revocation_refresher_run(
+	sigil_revocation_refresher *refresher, int64_t now, int64_t horizon_s, int64_t deadline_ms,
+	sigil_revocation_refresh_report *report, sigil_error *err);
+
+/* sigil_revocation_refresher_cancel - from any thread: a pass in progress
+ * starts no further download (it ends after the current one) and later
+ * passes do nothing. */
+SIGIL_EXPORT void sigil_revocation_refresher_cancel(sigil_revocation_refresher *refresher);
+
+/* NULL-safe. */
+SIGIL_EXPORT void sigil_revocation_refresher_free(sigil_revocation_refresher *refresher);
+
+/* sigil_revocation_refresh - one pass with a refresher of its own (so no
+ * back-off memory between calls); *refreshed (may be NULL) counts the
+ * entries replaced. */
 SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_revocation_refresh(
 	const sigil_revocation_options *opts, int64_t now, int64_t horizon_s, size_t *refreshed,
 	sigil_error *err);

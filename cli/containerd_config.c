@@ -1,0 +1,596 @@
+/* containerd_config.c - load containerd's configuration the way containerd
+ * 2.1 does (see containerd_config.h). Source references are to
+ * containerd/containerd at tag v2.1.9:
+ *   cmd/containerd/server/config/config.go  LoadConfig, resolveImports,
+ *       mergeConfig, v1Migrate (the file layer)
+ *   vendor/dario.cat/mergo/merge.go          deepMerge (how plugin tables merge)
+ *   cmd/containerd/server/server.go          New: plugin config migration
+ *   plugins/cri/images/plugin.go             configMigration (v2 -> v3 CRI images)
+ *   internal/cri/config/config{,_unix}.go    ImageConfig and its defaults */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "bounds.h"
+#include "containerd_config.h"
+#include "errors.h"
+
+#define CRI_V2 "io.containerd.grpc.v1.cri"
+#define CRI_IMAGES "io.containerd.cri.v1.images"
+
+/* ---- Go's path/filepath, lexically ------------------------------------ */
+
+char *sigil__ctd_path_clean(const char *path)
+{
+	size_t len = strlen(path);
+	bool rooted = len > 0 && path[0] == '/';
+	/* the result is never longer than the input (plus "." for empty) */
+	char *out = malloc(len + 2);
+	if (!out)
+		return NULL;
+	size_t n = 0;          /* bytes written */
+	size_t dotdot = 0;     /* where a leading ".." run ends (cannot backtrack past it) */
+	if (rooted) {
+		out[n++] = '/';
+		dotdot = 1;
+	}
+	size_t i = rooted ? 1 : 0;
+	while (i < len) {
+		if (path[i] == '/') {
+			i++;
+		} else if (path[i] == '.' && (i + 1 == len || path[i + 1] == '/')) {
+			i++;
+		} else if (path[i] == '.' && path[i + 1] == '.' && (i + 2 == len || path[i + 2] == '/')) {
+			i += 2;
+			if (n > dotdot) {
+				/* drop the last element */
+				n--;
+				while (n > dotdot && out[n] != '/')
+					n--;
+			} else if (!rooted) {
+				if (n > 0)
+					out[n++] = '/';
+				out[n++] = '.';
+				out[n++] = '.';
+				dotdot = n;
+			}
+		} else {
+			if ((rooted && n != 1) || (!rooted && n != 0))
+				out[n++] = '/';
+			while (i < len && path[i] != '/')
+				out[n++] = path[i++];
+		}
+	}
+	if (n == 0)
+		out[n++] = '.';
+	out[n] = '\0';
+	return out;
+}
+
+char *sigil__ctd_path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	size_t n = (size_t)(slash - path) + 1;
+	char *d = strndup(path, n);
+	if (!d)
+		return NULL;
+	char *c = sigil__ctd_path_clean(d);
+	free(d);
+	return c;
+}
+
+static char *path_join(const char *dir, const char *rel)
+{
+	size_t n = strlen(dir) + 1 + strlen(rel) + 1;
+	char *j = malloc(n);
+	if (!j)
+		return NULL;
+	snprintf(j, n, "%s/%s", dir, rel);
+	char *c = sigil__ctd_path_clean(j);
+	free(j);
+	return c;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static sigil_status read_file(const char *path, uint8_t **buf, size_t *len, sigil_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" :
+			"not a regular file");
+	}
+	if (st.st_size > (off_t)SIGIL_MAX_TOML_SIZE) {
+		close(fd);
+		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: larger than %u bytes", path, SIGIL_MAX_TOML_SIZE);
+	}
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	uint8_t *b = malloc(cap);
+	if (!b) {
+		close(fd);
+		return sigil__err_oom(err);
+	}
+	for (;;) {
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(b);
+			close(fd);
+			return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			/* the file grew since fstat */
+			free(b);
+			close(fd);
+			return sigil__err(err, SIGIL_ERR_LIMIT, "%s: changed while being read", path);
+		}
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return SIGIL_STATUS_OK;
+}
+
+/* ---- version 1 plugin names (config.go v1MigratePluginName) ------------- */
+
+static char *v1_plugin_name(const char *name)
+{
+	static const char *const core[][2] = {
+		{ "cri", "io.containerd.grpc.v1.cri" },
+		{ "cgroups", "io.containerd.monitor.v1.cgroups" },
+		{ "linux", "io.containerd.runtime.v1.linux" },
+		{ "scheduler", "io.containerd.gc.v1.scheduler" },
+		{ "bolt", "io.containerd.metadata.v1.bolt" },
+		{ "task", "io.containerd.runtime.v2.task" },
+		{ "opt", "io.containerd.internal.v1.opt" },
+		{ "restart", "io.containerd.internal.v1.restart" },
+		{ "tracing", "io.containerd.internal.v1.tracing" },
+		{ "otlp", "io.containerd.tracing.processor.v1.otlp" },
+		{ "aufs", "io.containerd.snapshotter.v1.aufs" },
+		{ "btrfs", "io.containerd.snapshotter.v1.btrfs" },
+		{ "devmapper", "io.containerd.snapshotter.v1.devmapper" },
+		{ "native", "io.containerd.snapshotter.v1.native" },
+		{ "overlayfs", "io.containerd.snapshotter.v1.overlayfs" },
+		{ "zfs", "io.containerd.snapshotter.v1.zfs" },
+	};
+	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+		if (strcmp(name, core[i][0]) == 0)
+			return strdup(core[i][1]);
+	const char *prefix = "io.containerd.grpc.v1.";
+	size_t n = strlen(name);
+	if (n > 8 && strcmp(name + n - 8, "-service") == 0)
+		prefix = "io.containerd.service.v1.";
+	else if (strcmp(name, "windows") == 0 || strcmp(name, "windows-lcow") == 0)
+		prefix = "io.containerd.snapshotter.v1.";
+	size_t m = strlen(prefix) + n + 1;
+	char *full = malloc(m);
+	if (full)
+		snprintf(full, m, "%s%s", prefix, name);
+	return full;
+}
+
+/* v1Migrate: a version 0 or 1 file's plugin keys without a '.' are short
+ * names, renamed before the file is merged (config.go LoadConfig L311-315) */
+static sigil_status v1_migrate(sigil__toml_value *doc, sigil_error *err)
+{
+	sigil__toml_value *plugins = (sigil__toml_value *)sigil__toml_get(doc, "plugins");
+	if (!plugins || plugins->type != SIGIL_TOML_TABLE)
+		return SIGIL_STATUS_OK;
+	for (size_t i = 0; i < plugins->count; i++) {
+		if (strchr(plugins->keys[i], '.'))
+			continue;
+		char *full = v1_plugin_name(plugins->keys[i]);
+		if (!full)
+			return sigil__err_oom(err);
+		free(plugins->keys[i]);
+		plugins->keys[i] = full;
+	}
+	return SIGIL_STATUS_OK;
+}
+
+/* ---- imports (config.go resolveImports) ---------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct pending {
+	char **paths;
+	size_t *importer;
+	size_t count, cap;
+} pending;
+
+/* takes path */
+static sigil_status pending_push(pending *q, char *path, size_t importer, sigil_error *err)
+{
+	if (q->count >= 4 * SIGIL_CTD_MAX_FILES) {
+		free(path);
+		return sigil__err(err, SIGIL_ERR_LIMIT, "more than %d imported files", 4 * SIGIL_CTD_MAX_FILES);
+	}
+	if (q->count == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 8;
+		char **p = realloc(q->paths, ncap * sizeof *p);
+		if (!p) {
+			free(path);
+			return sigil__err_oom(err);
+		}
+		q->paths = p;
+		size_t *im = realloc(q->importer, ncap * sizeof *im);
+		if (!im) {
+			free(path);
+			return sigil__err_oom(err);
+		}
+		q->importer = im;
+		q->cap = ncap;
+	}
+	q->paths[q->count] = path;
+	q->importer[q->count++] = importer;
+	return SIGIL_STATUS_OK;
+}
+
+/* Each import is cleaned; a relative one is joined to the importing file's
+ * directory; one containing '*' is expanded with filepath.Glob, which
+ * sorts (per directory; with wildcards only in the last element, as
+ * conf.d/ *.toml, that is the byte order used here) and whose '*' matches a
+ * leading '.' too (GLOB_PERIOD). A path without '*' is loaded as is, so a
+ * missing one stops containerd. */
+static sigil_status resolve_imports(const char *parent, const sigil__toml_value *imports, size_t importer,
+	pending *q, sigil_error *err)
+{
+	if (!imports)
+		return SIGIL_STATUS_OK;
+	char *dir = sigil__ctd_path_dir(parent);
+	if (!dir)
+		return sigil__err_oom(err);
+	sigil_status st = SIGIL_STATUS_ERROR;
+	for (size_t i = 0; i < imports->count; i++) {
+		const char *imp = imports->items[i]->str;
+		char *p = sigil__ctd_path_clean(imp);
+		if (p && p[0] != '/') {
+			char *j = path_join(dir, p);
+			free(p);
+			p = j;
+		}
+		if (!p) {
+			sigil__err_oom(err);
+			goto out;
+		}
+		if (!strchr(p, '*')) {
+			if (pending_push(q, p, importer, err) != SIGIL_STATUS_OK)
+				goto out;
+			continue;
+		}
+		glob_t g;
+		memset(&g, 0, sizeof g);
+		int r = glob(p, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
+		if (r != 0 && r != GLOB_NOMATCH) {
+			globfree(&g);
+			sigil__err(err, SIGIL_ERR_IO, "%s: expanding import \"%s\" failed", parent, p);
+			free(p);
+			goto out;
+		}
+		free(p);
+		if (r == 0) {
+			qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
+			for (size_t k = 0; k < g.gl_pathc; k++) {
+				char *m = strdup(g.gl_pathv[k]);
+				if (!m) {
+					globfree(&g);
+					sigil__err_oom(err);
+					goto out;
+				}
+				if (pending_push(q, m, importer, err) != SIGIL_STATUS_OK) {
+					globfree(&g);
+					goto out;
+				}
+			}
+		}
+		globfree(&g);
+	}
+	st = SIGIL_STATUS_OK;
+out:
+	free(dir);
+	return st;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+void sigil__ctd_config_free(sigil__ctd_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->count; i++) {
+		free(c->files[i].path);
+		sigil__toml_free(c->files[i].doc);
+	}
+	free(c->files);
+	free(c);
+}
+
+static bool already_loaded(const sigil__ctd_config *c, const char *path)
+{
+	for (size_t i = 0; i < c->count; i++)
+		if (strcmp(c->files[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* load_one - read, parse and check one file; takes path */
+static sigil_status load_one(sigil__ctd_config *c, char *path, size_t importer, sigil_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *by = c->count ? c->files[importer].path : NULL;
+	if (c->count >= SIGIL_CTD_MAX_FILES) {
+		free(path);
+		return sigil__err(err, SIGIL_ERR_LIMIT, "more than %d configuration files", SIGIL_CTD_MAX_FILES);
+	}
+	if (read_file(path, &buf, &len, err) != SIGIL_STATUS_OK) {
+		free(path);
+		if (by)
+			sigil__err_wrap(err, "imported by %s", by);
+		return SIGIL_STATUS_ERROR;
+	}
+	sigil__toml_value *doc = NULL;
+	sigil_status st = sigil__toml_parse(buf, len, &doc, err);
+	free(buf);
+	if (st != SIGIL_STATUS_OK) {
+		sigil__err_wrap(err, "%s", path);
+		free(path);
+		return SIGIL_STATUS_ERROR;
+	}
+	/* loadConfigFile decodes into Config: `version` is an int and
+	 * `imports` a []string, or containerd refuses to start */
+	int64_t version = 0;
+	size_t version_line = 0;
+	const sigil__toml_value *v = sigil__toml_get(doc, "version");
+	if (v) {
+		if (v->type != SIGIL_TOML_INT || v->i < 0) {
+			sigil__err(err, SIGIL_ERR_MALFORMED, "%s: line %zu: version must be a non-negative integer",
+				path, v->line);
+			goto fail;
+		}
+		version = v->i;
+		version_line = v->line;
+	}
+	const sigil__toml_value *imports = sigil__toml_get(doc, "imports");
+	if (imports) {
+		bool ok = imports->type == SIGIL_TOML_ARRAY;
+		for (size_t i = 0; ok && i < imports->count; i++)
+			ok = imports->items[i]->type == SIGIL_TOML_STRING;
+		if (!ok) {
+			sigil__err(err, SIGIL_ERR_MALFORMED, "%s: line %zu: imports must be an array of strings",
+				path, imports->line);
+			goto fail;
+		}
+	}
+	if (version <= 1 && v1_migrate(doc, err) != SIGIL_STATUS_OK)
+		goto fail;
+	if (c->count == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 4;
+		sigil__ctd_file *f = realloc(c->files, ncap * sizeof *f);
+		if (!f) {
+			sigil__err_oom(err);
+			goto fail;
+		}
+		c->files = f;
+		c->cap = ncap;
+	}
+	sigil__ctd_file *f = &c->files[c->count];
+	f->path = path;
+	f->doc = doc;
+	f->version = version;
+	f->version_line = version_line;
+	f->importer = c->count ? importer : 0;
+	f->imports = imports;
+	c->count++;
+	return SIGIL_STATUS_OK;
+fail:
+	sigil__toml_free(doc);
+	free(path);
+	return SIGIL_STATUS_ERROR;
+}
+
+sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out, sigil_error *err)
+{
+	sigil__ctd_config *c = calloc(1, sizeof *c);
+	pending q = { NULL, NULL, 0, 0 };
+	sigil_status st = SIGIL_STATUS_ERROR;
+	if (!c)
+		return sigil__err_oom(err);
+	/* out starts as the default config, version 3 (cmd/containerd/command/
+	 * config.go platformAgnosticDefaultConfig) */
+	int64_t version = SIGIL_CTD_CONFIG_VERSION;
+	char *main_path = strdup(path);
+	if (!main_path) {
+		sigil__err_oom(err);
+		goto out;
+	}
+	/* LoadConfig: breadth first, the main path exactly as given, each
+	 * path loaded once (the loaded set stops circular imports) */
+	if (pending_push(&q, main_path, 0, err) != SIGIL_STATUS_OK)
+		goto out;
+	for (size_t head = 0; head < q.count; head++) {
+		char *p = q.paths[head];
+		q.paths[head] = NULL;
+		if (already_loaded(c, p)) {
+			free(p);
+			continue;
+		}
+		if (load_one(c, p, q.importer[head], err) != SIGIL_STATUS_OK)
+			goto out;
+		sigil__ctd_file *f = &c->files[c->count - 1];
+		/* a version 0 or 1 file is migrated to the version merged so far
+		 * (MigrateConfigTo(ctx, out.Version)); mergo.WithOverride then sets
+		 * out.Version from any non-zero file version: the last one wins,
+		 * higher or lower (containerd.md §4) */
+		int64_t fv = f->version <= 1 ? version : f->version;
+		if (fv != 0)
+			version = fv;
+		if (resolve_imports(f->path, f->imports, c->count - 1, &q, err) != SIGIL_STATUS_OK)
+			goto out;
+	}
+	/* Config.ValidateVersion */
+	if (version > SIGIL_CTD_CONFIG_VERSION) {
+		sigil__err(err, SIGIL_ERR_MALFORMED, "%s: config version %lld is higher than %d, which containerd "
+			"2.1 refuses", path, (long long)version, SIGIL_CTD_CONFIG_VERSION);
+		goto out;
+	}
+	c->version = version;
+	*out = c;
+	c = NULL;
+	st = SIGIL_STATUS_OK;
+out:
+	for (size_t i = 0; i < q.count; i++)
+		free(q.paths[i]);
+	free(q.paths);
+	free(q.importer);
+	sigil__ctd_config_free(c);
+	return st;
+}
+
+/* ---- merged lookups ------------------------------------------------------- */
+
+/* How mergo.Merge(WithOverride) combines plugin tables (merge.go deepMerge,
+ * case reflect.Map): a table merges into a table key by key; any other
+ * value (scalar, array) replaces what was there, even false/0/""; a key a
+ * later file does not mention keeps its value. So the value at a path is
+ * the last file's that sets it, unless a later file set a table on the
+ * way to a non-table, which drops the subtree. */
+static sigil__ctd_value merged(const sigil__ctd_config *c, const char *plugin, const char *const *keys,
+	size_t nkeys, bool nonempty)
+{
+	sigil__ctd_value r = { NULL, NULL };
+	size_t n = 2 + nkeys;
+	for (size_t i = 0; i < c->count; i++) {
+		const sigil__toml_value *cur = c->files[i].doc;
+		bool replaced = false;
+		size_t d = 0;
+		for (; d < n; d++) {
+			const char *k = d == 0 ? "plugins" : d == 1 ? plugin : keys[d - 2];
+			const sigil__toml_value *nx = sigil__toml_get(cur, k);
+			if (!nx)
+				break;
+			if (d + 1 < n && nx->type != SIGIL_TOML_TABLE) {
+				replaced = true;
+				break;
+			}
+			cur = nx;
+		}
+		if (replaced) {
+			r.v = NULL;
+			r.file = NULL;
+			continue;
+		}
+		if (d < n)
+			continue;
+		if (!nonempty) {
+			r.v = cur;
+			r.file = &c->files[i];
+		} else if (cur->type != SIGIL_TOML_TABLE) {
+			r.v = NULL;
+			r.file = NULL;
+		} else if (cur->count > 0) {
+			r.v = cur;
+			r.file = &c->files[i];
+		}
+	}
+	return r;
+}
+
+sigil__ctd_value sigil__ctd_plugin_get(const sigil__ctd_config *c, const char *plugin,
+	const char *const *keys, size_t nkeys)
+{
+	return merged(c, plugin, keys, nkeys, false);
+}
+
+sigil__ctd_value sigil__ctd_plugin_table_nonempty(const sigil__ctd_config *c, const char *plugin,
+	const char *const *keys, size_t nkeys)
+{
+	return merged(c, plugin, keys, nkeys, true);
+}
+
+static bool in_list(const char *key, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+sigil__ctd_value sigil__ctd_cri_image_get(const sigil__ctd_config *c, const char *key, const char *sub,
+	sigil__ctd_cri_loc *loc)
+{
+	sigil__ctd_value none = { NULL, NULL };
+	*loc = SIGIL_CTD_CRI_DEFAULT;
+	/* server.New runs each plugin's ConfigMigration when the merged version
+	 * is below 3. plugins/cri/images/plugin.go migrateConfig (L185-251)
+	 * copies into io.containerd.cri.v1.images, overwriting it there:
+	 * these keys of plugins."io.containerd.grpc.v1.cri" (`registry` as a
+	 * whole table) ... */
+	static const char *const v2_top[] = {
+		"registry", "image_decryption", "max_concurrent_downloads",
+		"image_pull_progress_timeout", "image_pull_with_sync_fs", "stats_collect_period",
+	};
+	/* ... and these of its `containerd` table, but only when that table
+	 * has a `runtimes` key: migrateConfig returns before copying them
+	 * otherwise (L218-221). use_local_image_pull is not migrated at all:
+	 * a version 2 file sets it in io.containerd.cri.v1.images. */
+	static const char *const v2_containerd[] = {
+		"snapshotter", "disable_snapshot_annotations", "discard_unpacked_layers",
+	};
+	if (c->version < SIGIL_CTD_CONFIG_VERSION) {
+		if (in_list(key, v2_top, sizeof v2_top / sizeof v2_top[0])) {
+			const char *k[2] = { key, sub };
+			sigil__ctd_value v = sigil__ctd_plugin_get(c, CRI_V2, k, 1);
+			if (v.v) {
+				if (!sub) {
+					*loc = SIGIL_CTD_CRI_V2;
+					return v;
+				}
+				/* the whole registry table came from version 2 */
+				v = sigil__ctd_plugin_table_nonempty(c, CRI_V2, k, 2);
+				if (v.v)
+					*loc = SIGIL_CTD_CRI_V2;
+				return v;
+			}
+		}
+		if (!sub && in_list(key, v2_containerd, sizeof v2_containerd / sizeof v2_containerd[0])) {
+			const char *rt[2] = { "containerd", "runtimes" };
+			const char *k[2] = { "containerd", key };
+			sigil__ctd_value v = sigil__ctd_plugin_get(c, CRI_V2, k, 2);
+			if (v.v && sigil__ctd_plugin_get(c, CRI_V2, rt, 2).v) {
+				*loc = SIGIL_CTD_CRI_V2;
+				return v;
+			}
+		}
+	}
+	const char *k[2] = { key, sub };
+	sigil__ctd_value v = sub ? sigil__ctd_plugin_table_nonempty(c, CRI_IMAGES, k, 2) :
+		sigil__ctd_plugin_get(c, CRI_IMAGES, k, 1);
+	if (!v.v)
+		return none;
+	*loc = SIGIL_CTD_CRI_V3;
+	return v;
+}

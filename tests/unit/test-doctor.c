@@ -1,0 +1,1246 @@
+/* test-doctor.c - `sigil doctor`: containerd's configuration loaded as
+ * containerd 2.1 loads it (imports, globs, relative paths, versions, v1
+ * plugin names, deep merge, the v2 -> v3 CRI migration) and every finding
+ * id, in version 2 and version 3 configurations, with its file:line and
+ * fix; the probes; both output formats; and the command's exit statuses
+ * (argv[1] is the built sigil). Fixtures are written into a private
+ * temporary directory. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "containerd_config.h"
+#include "doctor_containerd.h"
+#include "doctor_findings.h"
+#include "doctor_probe.h"
+#include "check.h"
+
+static char base[256];
+static char W[512];          /* the current case's directory */
+static const char *sigil_exe;
+
+/* P - W/rel in one of 8 rotating buffers */
+static const char *P(const char *rel)
+{
+	static char bufs[8][1024];
+	static int k;
+	char *b = bufs[k++ % 8];
+	snprintf(b, sizeof bufs[0], "%s/%s", W, rel);
+	return b;
+}
+
+static void mkdirs(const char *path)
+{
+	char tmp[1024];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(tmp, 0755);
+}
+
+static void new_case(const char *name)
+{
+	snprintf(W, sizeof W, "%s/%s", base, name);
+	mkdirs(W);
+}
+
+/* wr - write W/rel (parents made) from a printf format */
+__attribute__((format(printf, 2, 3)))
+static void wr(const char *rel, const char *fmt, ...)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s", P(rel));
+	*strrchr(dir, '/') = '\0';
+	mkdirs(dir);
+	FILE *f = fopen(P(rel), "w");
+	if (!f) {
+		perror(P(rel));
+		exit(2);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void mkexec(const char *rel, const char *body)
+{
+	wr(rel, "#!/bin/sh\n%s\n", body);
+	chmod(P(rel), 0755);
+}
+
+/* the drop-in sigil ships, pointed at W/<bindir> */
+static void dropin(const char *rel, const char *bindir)
+{
+	wr(rel, "[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n  bin_dir = \"%s\"\n  max_verifiers = 10\n"
+		"  per_verifier_timeout = \"10s\"\n", P(bindir));
+}
+
+/* a bin_dir holding only sigil-verifier */
+static void bindir_ok(const char *rel)
+{
+	char r[256];
+	snprintf(r, sizeof r, "%s/sigil-verifier", rel);
+	mkexec(r, "exit 0");
+}
+
+static sigil__ctd_config *load(const char *rel)
+{
+	sigil__ctd_config *c = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	sigil_status st = sigil__ctd_config_load(P(rel), &c, &err);
+	CHECK_INTEQ(st, SIGIL_STATUS_OK);
+	if (st != SIGIL_STATUS_OK)
+		fprintf(stderr, "  load %s: %s\n", P(rel), err.message);
+	return c;
+}
+
+/* doctor - load W/config.toml and run the configuration checks */
+static sigil__ctd_config *doctor(sigil__doctor_findings *f)
+{
+	memset(f, 0, sizeof *f);
+	sigil__ctd_config *c = load("config.toml");
+	if (!c)
+		return NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_cri(c, f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_dropin(c, P("vdir"), f, &err), SIGIL_STATUS_OK);
+	return c;
+}
+
+static void done(sigil__ctd_config *c, sigil__doctor_findings *f)
+{
+	sigil__ctd_config_free(c);
+	sigil__doctor_findings_clear(f);
+}
+
+static void dump(const sigil__doctor_findings *f)
+{
+	for (size_t i = 0; i < f->count; i++)
+		fprintf(stderr, "    [%d] %s: %s (%s:%zu) fix: %s\n", f->items[i].severity, f->items[i].id,
+			f->items[i].message, f->items[i].file ? f->items[i].file : "-", f->items[i].line,
+			f->items[i].fix ? f->items[i].fix : "-");
+}
+
+/* expect - a finding with id and severity; file (NULL: none), line, and
+ * parts of the message and fix */
+#define expect(f, id, sev, file, line, msg, fix) expect_at(__LINE__, f, id, sev, file, line, msg, fix)
+static bool matches(const sigil__doctor_finding *x, sigil__doctor_severity sev, const char *file, size_t line,
+	const char *msg, const char *fix)
+{
+	if (file ? !x->file || strcmp(file, x->file) != 0 : x->file != NULL)
+		return false;
+	if (x->line != line || (msg && !strstr(x->message, msg)) || (fix && (!x->fix || !strstr(x->fix, fix))))
+		return false;
+	return sev != SIGIL_DOCTOR_OK || !x->fix;
+}
+
+static void expect_at(int at, const sigil__doctor_findings *f, const char *id, sigil__doctor_severity sev,
+	const char *file, size_t line, const char *msg, const char *fix)
+{
+	check__checks++;
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->items[i].id, id) == 0 && f->items[i].severity == sev &&
+				matches(&f->items[i], sev, file, line, msg, fix))
+			return;
+	check__failures++;
+	fprintf(stderr, "FAIL line %d [%s]: no %s finding (severity %d) with file %s line %zu message ~\"%s\" "
+		"fix ~\"%s\"; findings:\n", at, check__current, id, sev, file ? file : "-", line, msg ? msg : "",
+		fix ? fix : "");
+	dump(f);
+}
+
+/* no problem or warning with this id */
+#define expect_none(f, id) expect_none_at(__LINE__, f, id)
+static void expect_none_at(int at, const sigil__doctor_findings *f, const char *id)
+{
+	check__checks++;
+	for (size_t i = 0; i < f->count; i++) {
+		if (strcmp(f->items[i].id, id) == 0 && f->items[i].severity != SIGIL_DOCTOR_OK) {
+			check__failures++;
+			fprintf(stderr, "FAIL line %d [%s]: unexpected %s: %s\n", at, check__current, id,
+				f->items[i].message);
+			return;
+		}
+	}
+}
+
+static const char *const cri_ids[] = {
+	"discard-unpacked-layers", "disable-snapshot-annotations", "registry-mirrors", "registry-configs",
+	"registry-auths", "max-concurrent-downloads", "image-pull-with-sync-fs", "use-local-image-pull",
+};
+
+static void expect_no_cri_problem(const sigil__doctor_findings *f)
+{
+	for (size_t i = 0; i < sizeof cri_ids / sizeof cri_ids[0]; i++)
+		expect_none(f, cri_ids[i]);
+	expect(f, "use-local-image-pull", SIGIL_DOCTOR_OK, NULL, 0, "CRI pulls go through the transfer service", NULL);
+}
+
+/* ---- clean configurations -------------------------------------------------- */
+
+static void test_clean_v2(void)
+{
+	new_case("clean-v2");
+	/* Debian's shape plus the harness's: version 2, a relative glob import */
+	wr("config.toml",
+		"version = 2\n"
+		"imports = [\"conf.d/*.toml\"]\n"
+		"root = \"/var/lib/containerd\"\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  snapshotter = \"overlayfs\"\n"
+		"  discard_unpacked_layers = false\n"
+		"  disable_snapshot_annotations = true\n"
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".registry]\n"
+		"  config_path = \"/etc/containerd/certs.d\"\n"
+		"[plugins.\"io.containerd.gc.v1.scheduler\"]\n"
+		"  pause_threshold = 0.02\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (!c)
+		return;
+	CHECK_INTEQ(c->version, 2);
+	CHECK_INTEQ(c->count, 2);
+	CHECK_STREQ(c->files[1].path, P("conf.d/50-sigil.toml"));
+	CHECK_INTEQ(f.problems, 0);
+	CHECK_INTEQ(f.warnings, 0);
+	if (f.problems || f.warnings)
+		dump(&f);
+	expect_no_cri_problem(&f);
+	expect(&f, "verifier-missing", SIGIL_DOCTOR_OK, P("conf.d/50-sigil.toml"), 2, "sigil-verifier on every pull",
+		NULL);
+	expect(&f, "dropin-not-imported", SIGIL_DOCTOR_OK, P("conf.d/50-sigil.toml"), 2, "imported by", NULL);
+	CHECK_INTEQ(sigil__doctor_exit_status(&f), 0);
+	done(c, &f);
+}
+
+static void test_clean_v3(void)
+{
+	new_case("clean-v3");
+	/* `containerd config default` (2.1.9) as written, plus imports */
+	wr("config.toml",
+		"version = 3\n"
+		"root = '/var/lib/containerd'\n"
+		"disabled_plugins = []\n"
+		"imports = ['%s/conf.d/*.toml']\n"
+		"[plugins]\n"
+		"  [plugins.'io.containerd.cri.v1.images']\n"
+		"    snapshotter = 'overlayfs'\n"
+		"    disable_snapshot_annotations = true\n"
+		"    discard_unpacked_layers = false\n"
+		"    max_concurrent_downloads = 3\n"
+		"    image_pull_with_sync_fs = false\n"
+		"    use_local_image_pull = false\n"
+		"    [plugins.'io.containerd.cri.v1.images'.registry]\n"
+		"      config_path = ''\n"
+		"  [plugins.'io.containerd.gc.v1.scheduler']\n"
+		"    pause_threshold = 0.02\n"
+		"    deletion_threshold = 0\n", W);
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (!c)
+		return;
+	CHECK_INTEQ(c->version, 3);
+	CHECK_INTEQ(f.problems + f.warnings, 0);
+	if (f.problems || f.warnings)
+		dump(&f);
+	expect_no_cri_problem(&f);
+	CHECK_INTEQ(sigil__doctor_exit_status(&f), 0);
+	done(c, &f);
+}
+
+/* ---- CRI local-pull fallback triggers ----------------------------------------- */
+
+static void test_cri_v2_every_trigger(void)
+{
+	new_case("cri-v2");
+	wr("config.toml",
+		"version = 2\n"                                                            /* 1 */
+		"imports = [\"conf.d/*.toml\"]\n"                                          /* 2 */
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n"                                /* 3 */
+		"  max_concurrent_downloads = 5\n"                                         /* 4 */
+		"  image_pull_with_sync_fs = true\n"                                       /* 5 */
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"                   /* 6 */
+		"    discard_unpacked_layers = true\n"                                     /* 7 */
+		"    disable_snapshot_annotations = false\n"                               /* 8 */
+		"    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"   /* 9 */
+		"      runtime_type = \"io.containerd.runc.v2\"\n"                         /* 10 */
+		"  [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n" /* 11 */
+		"    endpoint = [\"https://mirror.example\"]\n"                            /* 12 */
+		"  [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r.example\".tls]\n" /* 13 */
+		"    insecure_skip_verify = true\n"                                        /* 14 */
+		"  [plugins.\"io.containerd.grpc.v1.cri\".registry.auths.\"https://r.example\"]\n" /* 15 */
+		"    username = \"u\"\n"                                                   /* 16 */
+		"[plugins.\"io.containerd.cri.v1.images\"]\n"                              /* 17 */
+		"  use_local_image_pull = true\n");                                        /* 18 */
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (!c)
+		return;
+	const char *m = P("config.toml");
+	const char *v2 = "[plugins.\"io.containerd.grpc.v1.cri\"] of ";
+	const char *v2c = "[plugins.\"io.containerd.grpc.v1.cri\".containerd] of ";
+	char fx[2048];
+	snprintf(fx, sizeof fx, "set discard_unpacked_layers = false in %s%s", v2c, m);
+	expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, m, 7,
+		"discard_unpacked_layers = true (config version 2, version 2 table, migrated): CRI falls back to its "
+		"local pull, which skips image verifiers", fx);
+	snprintf(fx, sizeof fx, "set disable_snapshot_annotations = true in %s%s", v2c, m);
+	expect(&f, "disable-snapshot-annotations", SIGIL_DOCTOR_PROBLEM, m, 8, "disable_snapshot_annotations = false", fx);
+	snprintf(fx, sizeof fx, "set max_concurrent_downloads = 3 in %s%s", v2, m);
+	expect(&f, "max-concurrent-downloads", SIGIL_DOCTOR_PROBLEM, m, 4, "max_concurrent_downloads = 5", fx);
+	snprintf(fx, sizeof fx, "set image_pull_with_sync_fs = false in %s%s", v2, m);
+	expect(&f, "image-pull-with-sync-fs", SIGIL_DOCTOR_PROBLEM, m, 5, "image_pull_with_sync_fs = true", fx);
+	expect(&f, "registry-mirrors", SIGIL_DOCTOR_PROBLEM, m, 11, "registry.mirrors is set (1 entry, deprecated)",
+		"delete the [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors] table from");
+	expect(&f, "registry-configs", SIGIL_DOCTOR_PROBLEM, m, 13, "registry.configs is set",
+		"delete the [plugins.\"io.containerd.grpc.v1.cri\".registry.configs] table");
+	expect(&f, "registry-auths", SIGIL_DOCTOR_PROBLEM, m, 15, "registry.auths is set",
+		"delete the [plugins.\"io.containerd.grpc.v1.cri\".registry.auths] table");
+	snprintf(fx, sizeof fx, "set use_local_image_pull = false in [plugins.\"io.containerd.cri.v1.images\"] of %s", m);
+	expect(&f, "use-local-image-pull", SIGIL_DOCTOR_PROBLEM, m, 18, "use_local_image_pull = true", fx);
+	CHECK_INTEQ(f.problems, 8);
+	CHECK_INTEQ(sigil__doctor_exit_status(&f), 1);
+	/* the headline the summary line uses */
+	const sigil__doctor_finding *d = sigil__doctor_find(&f, "discard-unpacked-layers");
+	if (d) {
+		char h[2048];
+		snprintf(h, sizeof h, "CRI pulls bypass image verifiers (discard_unpacked_layers = true in %s)", m);
+		CHECK_STREQ(d->headline, h);
+	}
+	done(c, &f);
+}
+
+static void test_cri_v2_not_migrated(void)
+{
+	new_case("cri-v2-not-migrated");
+	/* plugins/cri/images/plugin.go migrateConfig returns before copying the
+	 * .containerd keys when there is no .containerd.runtimes, and never
+	 * migrates use_local_image_pull: containerd ignores both here */
+	wr("config.toml",
+		"version = 2\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+		"  use_local_image_pull = true\n"
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"    discard_unpacked_layers = true\n"
+		"    disable_snapshot_annotations = false\n"
+		"[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n"
+		"  bin_dir = \"%s\"\n", P("bin"));
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (!c)
+		return;
+	expect_no_cri_problem(&f);
+	CHECK_INTEQ(f.problems, 0);
+	done(c, &f);
+}
+
+static void test_cri_v3_every_trigger(void)
+{
+	new_case("cri-v3");
+	wr("config.toml",
+		"version = 3\n"                                                             /* 1 */
+		"imports = ['conf.d/*.toml']\n"                                             /* 2 */
+		"[plugins]\n"                                                               /* 3 */
+		"  [plugins.'io.containerd.cri.v1.images']\n"                               /* 4 */
+		"    discard_unpacked_layers = true\n"                                      /* 5 */
+		"    disable_snapshot_annotations = false\n"                                /* 6 */
+		"    max_concurrent_downloads = 1\n"                                        /* 7 */
+		"    image_pull_with_sync_fs = true\n"                                      /* 8 */
+		"    use_local_image_pull = true\n"                                         /* 9 */
+		"    [plugins.'io.containerd.cri.v1.images'.registry.mirrors.'docker.io']\n" /* 10 */
+		"      endpoint = ['https://m.example']\n"                                  /* 11 */
+		"    [plugins.'io.containerd.cri.v1.images'.registry]\n"                    /* 12 */
+		"      config_path = ''\n"                                                  /* 13 */
+		"      configs = { 'r.example' = { tls = { insecure_skip_verify = true } } }\n" /* 14 */
+		"      auths.\"https://r.example\".username = 'u'\n");                      /* 15 */
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (!c)
+		return;
+	const char *m = P("config.toml");
+	char fx[2048];
+	snprintf(fx, sizeof fx, "set discard_unpacked_layers = false in [plugins.\"io.containerd.cri.v1.images\"] of %s", m);
+	expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, m, 5,
+		"discard_unpacked_layers = true (config version 3, io.containerd.cri.v1.images)", fx);
+	expect(&f, "disable-snapshot-annotations", SIGIL_DOCTOR_PROBLEM, m, 6, "disable_snapshot_annotations = false",
+		"set disable_snapshot_annotations = true in [plugins.\"io.containerd.cri.v1.images\"]");
+	expect(&f, "max-concurrent-downloads", SIGIL_DOCTOR_PROBLEM, m, 7, "max_concurrent_downloads = 1",
+		"set max_concurrent_downloads = 3 in [plugins.\"io.containerd.cri.v1.images\"]");
+	expect(&f, "image-pull-with-sync-fs", SIGIL_DOCTOR_PROBLEM, m, 8, NULL, "image_pull_with_sync_fs = false");
+	expect(&f, "use-local-image-pull", SIGIL_DOCTOR_PROBLEM, m, 9, NULL, "use_local_image_pull = false");
+	expect(&f, "registry-mirrors", SIGIL_DOCTOR_PROBLEM, m, 10, "1 entry",
+		"[plugins.\"io.containerd.cri.v1.images\".registry.mirrors]");
+	expect(&f, "registry-configs", SIGIL_DOCTOR_PROBLEM, m, 14, NULL,
+		"[plugins.\"io.containerd.cri.v1.images\".registry.configs]");
+	expect(&f, "registry-auths", SIGIL_DOCTOR_PROBLEM, m, 15, NULL,
+		"[plugins.\"io.containerd.cri.v1.images\".registry.auths]");
+	CHECK_INTEQ(f.problems, 8);
+	done(c, &f);
+}
+
+static void test_cri_v3_ignores_v2_tables(void)
+{
+	new_case("cri-v3-ignores-v2");
+	/* no migration in a version 3 config: the v2 tables are not read */
+	wr("config.toml",
+		"version = 3\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = true\n"
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n"
+		"  endpoint = [\"https://m\"]\n"
+		"[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n"
+		"  bin_dir = \"%s\"\n", P("bin"));
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (c)
+		expect_no_cri_problem(&f);
+	done(c, &f);
+
+	/* a version-less main file is migrated to 3 at load (LoadConfig), v1
+	 * short names renamed: still no CRI migration */
+	new_case("cri-versionless-main");
+	wr("config.toml",
+		"[plugins.cri.containerd]\n"
+		"  discard_unpacked_layers = true\n"
+		"  [plugins.cri.containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n"
+		"[plugins.\"io.containerd.cri.v1.images\"]\n"
+		"  image_pull_with_sync_fs = true\n");
+	c = doctor(&f);
+	if (c) {
+		CHECK_INTEQ(c->version, 3);
+		expect_none(&f, "discard-unpacked-layers");
+		expect(&f, "image-pull-with-sync-fs", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 6, NULL, NULL);
+	}
+	done(c, &f);
+}
+
+static void test_cri_wrong_type(void)
+{
+	new_case("cri-wrong-type");
+	wr("config.toml",
+		"version = 3\n"
+		"[plugins.'io.containerd.cri.v1.images']\n"
+		"  discard_unpacked_layers = 'true'\n"
+		"  max_concurrent_downloads = 3.0\n");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (c) {
+		expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"discard_unpacked_layers is a string, not a boolean: containerd cannot decode", "as a boolean");
+		expect(&f, "max-concurrent-downloads", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 4,
+			"is a float, not an integer", NULL);
+	}
+	done(c, &f);
+}
+
+/* ---- imports and merging ------------------------------------------------------ */
+
+static void test_version_override(void)
+{
+	/* a drop-in's version 3 overrides the main file's 2: the main file's
+	 * CRI tables are then not migrated (containerd.md §4) */
+	new_case("version-override");
+	const char *main_cfg =
+		"version = 2\n"
+		"imports = [\"conf.d/*.toml\"]\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = true\n"
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n";
+	wr("config.toml", "%s", main_cfg);
+	wr("conf.d/10-v3.toml", "version = 3\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (c) {
+		CHECK_INTEQ(c->version, 3);
+		expect_none(&f, "discard-unpacked-layers");
+	}
+	done(c, &f);
+	/* without the version line the drop-in is migrated to 2 and the main
+	 * file's setting is in force */
+	wr("conf.d/10-v3.toml", "# no version\n");
+	c = doctor(&f);
+	if (c) {
+		CHECK_INTEQ(c->version, 2);
+		expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 4, NULL, NULL);
+	}
+	done(c, &f);
+}
+
+static void test_merge_later_wins(void)
+{
+	new_case("merge");
+	wr("config.toml",
+		"version = 2\n"
+		"imports = [\"conf.d/*.toml\"]\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+		"  max_concurrent_downloads = 5\n"
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n"
+		"[plugins.\"io.containerd.cri.v1.images\".registry.mirrors.\"docker.io\"]\n"
+		"  endpoint = [\"https://m\"]\n");
+	/* glob order: 10-a before 20-b; a later false overrides a true
+	 * (mergo WithOverride sets zero values inside plugin maps) */
+	wr("conf.d/10-a.toml",
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = true\n");
+	wr("conf.d/20-b.toml",
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = false\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+		"  max_concurrent_downloads = 3\n"
+		"# an empty table does not empty the merged one\n"
+		"[plugins.\"io.containerd.cri.v1.images\".registry.mirrors]\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (c) {
+		CHECK_INTEQ(c->count, 4);
+		expect_none(&f, "discard-unpacked-layers");
+		expect_none(&f, "max-concurrent-downloads");
+		/* no v2 registry table: the v3 one is in force */
+		expect(&f, "registry-mirrors", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 7, NULL,
+			"[plugins.\"io.containerd.cri.v1.images\".registry.mirrors]");
+		CHECK_INTEQ(f.problems, 1);
+	}
+	done(c, &f);
+	/* the other way round: the later true wins, and is reported where */
+	wr("conf.d/10-a.toml",
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = false\n");
+	wr("conf.d/20-b.toml",
+		"\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = true\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\".registry]\n"
+		"  config_path = \"/etc/containerd/certs.d\"\n");
+	c = doctor(&f);
+	if (c) {
+		expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, P("conf.d/20-b.toml"), 3, NULL,
+			"of ");
+		/* a version 2 registry table replaces the v3 one as a whole
+		 * (migrateConfig copies `registry`): the v3 mirrors are gone */
+		expect_none(&f, "registry-mirrors");
+		expect(&f, "max-concurrent-downloads", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 4, NULL, NULL);
+	}
+	done(c, &f);
+}
+
+static void test_imports_resolution(void)
+{
+	new_case("imports");
+	wr("config.toml",
+		"version = 3\n"
+		"imports = [\"./conf.d//*.toml\", \"conf.d/nomatch-*.toml\"]\n");
+	/* relative to the importing file's directory, which is conf.d here */
+	wr("conf.d/a.toml", "imports = [\"../more/b.toml\"]\n");
+	wr("more/b.toml",
+		"imports = [\"../config.toml\", \"../conf.d/a.toml\"]\n"  /* circular: skipped */
+		"[plugins.'io.containerd.cri.v1.images']\n"
+		"  discard_unpacked_layers = true\n");
+	/* '*' matches a leading dot, as Go's filepath.Match does */
+	wr("conf.d/.hidden.toml",
+		"[plugins.'io.containerd.cri.v1.images']\n"
+		"  image_pull_with_sync_fs = true\n");
+	wr("conf.d/not-toml.conf", "this is not TOML = = =\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	sigil__doctor_findings f;
+	sigil__ctd_config *c = doctor(&f);
+	if (c) {
+		/* breadth first: main, then conf.d/ sorted (".hidden" < "50-" < "a"),
+		 * then what a.toml imports */
+		CHECK_INTEQ(c->count, 5);
+		if (c->count == 5) {
+			CHECK_STREQ(c->files[1].path, P("conf.d/.hidden.toml"));
+			CHECK_STREQ(c->files[2].path, P("conf.d/50-sigil.toml"));
+			CHECK_STREQ(c->files[3].path, P("conf.d/a.toml"));
+			CHECK_STREQ(c->files[4].path, P("more/b.toml"));
+			CHECK_INTEQ(c->files[4].importer, 3);
+		}
+		expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, P("more/b.toml"), 3, NULL, NULL);
+		expect(&f, "image-pull-with-sync-fs", SIGIL_DOCTOR_PROBLEM, P("conf.d/.hidden.toml"), 2, NULL, NULL);
+		expect(&f, "dropin-not-imported", SIGIL_DOCTOR_OK, P("conf.d/50-sigil.toml"), 2, NULL, NULL);
+	}
+	done(c, &f);
+
+	/* v1 short names in a version-less drop-in, migrated to the main
+	 * file's version 2 (v1Migrate: cri -> io.containerd.grpc.v1.cri) */
+	new_case("imports-v1-names");
+	wr("config.toml", "version = 2\nimports = [\"old.toml\"]\n");
+	wr("old.toml",
+		"[plugins.cri.containerd]\n"
+		"  discard_unpacked_layers = true\n"
+		"  [plugins.cri.containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n");
+	c = doctor(&f);
+	if (c)
+		expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, P("old.toml"), 2, NULL,
+			"[plugins.\"io.containerd.grpc.v1.cri\".containerd] of");
+	done(c, &f);
+}
+
+/* load_fails - the configuration containerd would refuse */
+#define load_fails(rel, cat, msg) do { \
+	sigil__ctd_config *lf_c = NULL; sigil_error lf_e = SIGIL_ERROR_INIT; \
+	CHECK_INTEQ(sigil__ctd_config_load(P(rel), &lf_c, &lf_e), SIGIL_STATUS_ERROR); \
+	CHECK(lf_c == NULL); CHECK_INTEQ(lf_e.category, (cat)); CHECK_CONTAINS(lf_e.message, (msg)); \
+	sigil__ctd_config_free(lf_c); } while (0)
+
+static void test_load_errors(void)
+{
+	new_case("load-errors");
+	char msg[1024];
+	load_fails("absent.toml", SIGIL_ERR_IO, "absent.toml: No such file or directory");
+	/* an import without '*' must exist: containerd stops otherwise */
+	wr("c1.toml", "imports = [\"/nonexistent/x.toml\"]\n");
+	snprintf(msg, sizeof msg, "imported by %s: /nonexistent/x.toml: No such file or directory", P("c1.toml"));
+	load_fails("c1.toml", SIGIL_ERR_IO, msg);
+	wr("c2.toml", "imports = [\"bad.toml\"]\n");
+	wr("bad.toml", "[plugins\n");
+	snprintf(msg, sizeof msg, "%s: line 1: expected ']'", P("bad.toml"));
+	load_fails("c2.toml", SIGIL_ERR_MALFORMED, msg);
+	wr("c3.toml", "version = 4\n");
+	load_fails("c3.toml", SIGIL_ERR_MALFORMED, "config version 4 is higher than 3");
+	wr("c4.toml", "version = \"2\"\n");
+	load_fails("c4.toml", SIGIL_ERR_MALFORMED, "line 1: version must be a non-negative integer");
+	wr("c5.toml", "imports = \"conf.d/*.toml\"\n");
+	load_fails("c5.toml", SIGIL_ERR_MALFORMED, "imports must be an array of strings");
+	mkdirs(P("dir.toml"));
+	load_fails("dir.toml", SIGIL_ERR_IO, "is a directory");
+	wr("c6.toml", "a = 1979-05-27\n");
+	load_fails("c6.toml", SIGIL_ERR_UNSUPPORTED, "dates and times are not supported");
+}
+
+static void test_paths(void)
+{
+	static const char *const cases[][2] = {
+		{ "", "." }, { "/", "/" }, { "a//b/./c/", "a/b/c" }, { "/../a", "/a" }, { "../../a", "../../a" },
+		{ "a/../..", ".." }, { "/etc/containerd/conf.d/../x.toml", "/etc/containerd/x.toml" },
+		{ "./conf.d//*.toml", "conf.d/*.toml" }, { "a/b/../../..", ".." }, { "//a", "/a" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *c = sigil__ctd_path_clean(cases[i][0]);
+		CHECK_STREQ(c, cases[i][1]);
+		free(c);
+	}
+	char *d = sigil__ctd_path_dir("/etc/containerd/config.toml");
+	CHECK_STREQ(d, "/etc/containerd");
+	free(d);
+	d = sigil__ctd_path_dir("config.toml");
+	CHECK_STREQ(d, ".");
+	free(d);
+	d = sigil__ctd_path_dir("/config.toml");
+	CHECK_STREQ(d, "/");
+	free(d);
+}
+
+/* ---- the bindir plugin ---------------------------------------------------------- */
+
+/* bindir_case - a version 3 config whose main file sets the bindir plugin
+ * (extra lines appended), and the bindir findings */
+static sigil__ctd_config *bindir_case(const char *name, const char *bin_dir_line, const char *extra,
+	sigil__doctor_findings *f)
+{
+	new_case(name);
+	wr("config.toml", "version = 3\n[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n%s\n%s",
+		bin_dir_line, extra ? extra : "");
+	memset(f, 0, sizeof *f);
+	sigil__ctd_config *c = load("config.toml");
+	if (!c)
+		return NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), f, &err), SIGIL_STATUS_OK);
+	return c;
+}
+
+static void test_bindir(void)
+{
+	sigil__doctor_findings f;
+	char line[1024], m[1024], x[1024];
+
+	/* absent directory: containerd allows every pull */
+	snprintf(line, sizeof line, "bin_dir = \"%s/nope\"", base);
+	sigil__ctd_config *c = bindir_case("bd-missing", line, NULL, &f);
+	snprintf(m, sizeof m, "bin_dir %s/nope does not exist: containerd allows every pull", base);
+	if (c)
+		expect(&f, "bin-dir-missing", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3, m,
+			"bin_dir = \"");
+	done(c, &f);
+
+	c = bindir_case("bd-empty-string", "bin_dir = \"\"", NULL, &f);
+	if (c)
+		expect(&f, "bin-dir-missing", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"bin_dir = \"\": containerd finds no verifier directory and allows every pull unverified",
+			"set bin_dir = \"");
+	done(c, &f);
+
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-empty/bin\"", base);
+	c = bindir_case("bd-empty", line, NULL, &f);
+	mkdirs(P("bin"));
+	sigil__doctor_findings_clear(&f);
+	sigil_error err = SIGIL_ERROR_INIT;
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		snprintf(x, sizeof x, "install -m 755 %s/sigil-verifier %s/", P("vdir"), P("bin"));
+		expect(&f, "bin-dir-empty", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3, "is empty: containerd allows every pull", x);
+	}
+	done(c, &f);
+
+	/* a bin_dir that cannot be listed fails every pull (ENOTDIR here) */
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-unreadable/file\"", base);
+	c = bindir_case("bd-unreadable", line, NULL, &f);
+	wr("file", "x\n");
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		expect(&f, "bin-dir-unreadable", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"cannot list bin_dir", "a directory containerd can read");
+		CHECK_CONTAINS(f.count ? f.items[0].message : "", "Not a directory");
+	}
+	done(c, &f);
+
+	/* entries containerd cannot execute; another verifier; a stray file
+	 * after max_verifiers is never executed */
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-entries/bin\"", base);
+	c = bindir_case("bd-entries", line, NULL, &f);
+	bindir_ok("bin");
+	wr("bin/README", "not a program\n");
+	mkdirs(P("bin/conf.d"));
+	CHECK(symlink(P("nowhere"), P("bin/00-dangling")) == 0);
+	mkexec("bin/20-other", "exit 0");
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		snprintf(m, sizeof m, "%s is not executable: containerd executes every entry of bin_dir and fails every pull",
+			P("bin/README"));
+		snprintf(x, sizeof x, "move %s out of %s: bin_dir must hold sigil-verifier and nothing else", P("bin/README"),
+			P("bin"));
+		expect(&f, "bin-dir-entry", SIGIL_DOCTOR_PROBLEM, NULL, 0, m, x);
+		snprintf(m, sizeof m, "%s is a directory", P("bin/conf.d"));
+		int dirs = 0, dangling = 0, others = 0;
+		for (size_t i = 0; i < f.count; i++) {
+			dirs += strstr(f.items[i].message, m) != NULL && f.items[i].severity == SIGIL_DOCTOR_PROBLEM;
+			dangling += strstr(f.items[i].message, "00-dangling is a dangling symlink") != NULL;
+			others += strstr(f.items[i].message, "20-other is another image verifier") != NULL &&
+				f.items[i].severity == SIGIL_DOCTOR_WARNING;
+		}
+		CHECK_INTEQ(dirs, 1);
+		CHECK_INTEQ(dangling, 1);
+		CHECK_INTEQ(others, 1);
+		CHECK_INTEQ(f.problems, 3);
+		CHECK_INTEQ(f.warnings, 1);
+		/* sigil-verifier itself is fine */
+		expect(&f, "verifier-missing", SIGIL_DOCTOR_OK, P("config.toml"), 3, NULL, NULL);
+	}
+	done(c, &f);
+
+	/* no sigil-verifier */
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-nosigil/bin\"", base);
+	c = bindir_case("bd-nosigil", line, NULL, &f);
+	mkexec("bin/other-verifier", "exit 0");
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		expect(&f, "verifier-missing", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"has no sigil-verifier: containerd runs only the other 1 entry, and sigil checks no pull",
+			"install -m 755");
+		expect(&f, "bin-dir-entry", SIGIL_DOCTOR_WARNING, NULL, 0, "other-verifier is another image verifier", NULL);
+	}
+	done(c, &f);
+
+	/* max_verifiers = 0: nothing runs */
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-max0/bin\"", base);
+	c = bindir_case("bd-max0", line, "max_verifiers = 0\n", &f);
+	bindir_ok("bin");
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		snprintf(x, sizeof x, "set max_verifiers = 10 in [plugins.\"io.containerd.image-verifier.v1.bindir\"] of %s",
+			P("config.toml"));
+		expect(&f, "max-verifiers", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 4,
+			"max_verifiers = 0: containerd skips every verifier", x);
+		expect_none(&f, "verifier-missing");
+		CHECK(sigil__doctor_find(&f, "verifier-missing") == NULL);
+	}
+	done(c, &f);
+
+	/* max_verifiers = 1 and an entry sorting before sigil-verifier; a
+	 * broken entry after the cut is never executed */
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-max1/bin\"", base);
+	c = bindir_case("bd-max1", line, "max_verifiers = 1\n", &f);
+	bindir_ok("bin");
+	mkexec("bin/00-first", "exit 0");
+	wr("bin/zz-README", "x\n");
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		expect(&f, "max-verifiers", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 4,
+			"max_verifiers = 1, but sigil-verifier is entry 2 of 3", "or set max_verifiers = 3");
+		expect(&f, "bin-dir-entry", SIGIL_DOCTOR_WARNING, NULL, 0, "00-first is another image verifier", NULL);
+		CHECK_INTEQ(f.problems, 1);
+	}
+	done(c, &f);
+
+	/* sigil-verifier under another name (a symlink to it) counts; a
+	 * non-executable sigil-verifier does not */
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-link/bin\"", base);
+	c = bindir_case("bd-link", line, NULL, &f);
+	bindir_ok("vdir");
+	mkdirs(P("bin"));
+	CHECK(symlink(P("vdir/sigil-verifier"), P("bin/10-sigil")) == 0);
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		CHECK_INTEQ(f.problems + f.warnings, 0);
+		snprintf(m, sizeof m, "containerd runs %s on every pull", P("bin/10-sigil"));
+		expect(&f, "verifier-missing", SIGIL_DOCTOR_OK, P("config.toml"), 3, m, NULL);
+	}
+	done(c, &f);
+	snprintf(line, sizeof line, "bin_dir = \"%s/bd-noexec/bin\"", base);
+	c = bindir_case("bd-noexec", line, NULL, &f);
+	wr("bin/sigil-verifier", "#!/bin/sh\n");
+	sigil__doctor_findings_clear(&f);
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), &f, &err), SIGIL_STATUS_OK);
+		snprintf(x, sizeof x, "install -m 755 %s/sigil-verifier %s", P("vdir"), P("bin/sigil-verifier"));
+		expect(&f, "bin-dir-entry", SIGIL_DOCTOR_PROBLEM, NULL, 0, "sigil-verifier is not executable", x);
+		CHECK(sigil__doctor_find(&f, "verifier-missing") == NULL);
+	}
+	done(c, &f);
+
+	c = bindir_case("bd-type", "bin_dir = 5", NULL, &f);
+	if (c)
+		expect(&f, "bin-dir-unreadable", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"bin_dir is an integer, not a string: containerd cannot decode", NULL);
+	done(c, &f);
+	c = bindir_case("bd-max-type", "max_verifiers = '3'", NULL, &f);
+	if (c)
+		expect(&f, "max-verifiers", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3, "max_verifiers is a string", NULL);
+	done(c, &f);
+
+	/* nothing sets bin_dir: containerd's default directory */
+	c = bindir_case("bd-default", "", NULL, &f);
+	struct stat st;
+	if (c && stat(SIGIL_CTD_DEFAULT_BIN_DIR, &st) != 0) {
+		expect(&f, "bin-dir-missing", SIGIL_DOCTOR_PROBLEM, NULL, 0,
+			"bin_dir /opt/containerd/image-verifier/bin (containerd's default: no file sets bin_dir) does not exist",
+			"set bin_dir = \"");
+	} else if (c) {
+		printf("SKIPPED bd-default: %s exists on this machine\n", SIGIL_CTD_DEFAULT_BIN_DIR);
+	}
+	done(c, &f);
+}
+
+/* ---- sigil's drop-in ------------------------------------------------------------ */
+
+static void test_dropin(void)
+{
+	sigil__doctor_findings f;
+	char x[2048];
+
+	/* no imports line at all (Debian's config.toml) */
+	new_case("di-none");
+	wr("config.toml", "version = 2\n");
+	sigil__ctd_config *c = doctor(&f);
+	if (c) {
+		snprintf(x, sizeof x, "add this line at the top of %s (before any [table]): imports = [\"%s\"], make sure "
+			"%s is installed, then restart containerd", P("config.toml"), P("conf.d/*.toml"),
+			P("conf.d/50-sigil.toml"));
+		expect(&f, "dropin-not-imported", SIGIL_DOCTOR_WARNING, P("config.toml"), 0,
+			"does not import sigil's drop-in", x);
+	}
+	done(c, &f);
+
+	/* other imports: keep them, add conf.d */
+	new_case("di-other");
+	wr("config.toml", "version = 2\nimports = [\"/etc/other/*.toml\", 'q\"uote.toml']\n");
+	wr("quote.toml", "\n");
+	wr("q\"uote.toml", "\n");
+	c = doctor(&f);
+	if (c) {
+		snprintf(x, sizeof x, "replace the imports line (line 2) of %s with: imports = [\"/etc/other/*.toml\", "
+			"\"q\\\"uote.toml\", \"%s\"]", P("config.toml"), P("conf.d/*.toml"));
+		expect(&f, "dropin-not-imported", SIGIL_DOCTOR_WARNING, P("config.toml"), 2, NULL, x);
+	}
+	done(c, &f);
+
+	/* conf.d is imported (relative) but holds no drop-in */
+	new_case("di-glob");
+	wr("config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+	wr("conf.d/10-other.toml", "[plugins.'io.containerd.cri.v1.images']\n  snapshotter = 'overlayfs'\n");
+	c = doctor(&f);
+	if (c) {
+		snprintf(x, sizeof x, "install sigil's drop-in as %s", P("conf.d/50-sigil.toml"));
+		expect(&f, "dropin-not-imported", SIGIL_DOCTOR_WARNING, P("config.toml"), 2, "but no file there", x);
+	}
+	done(c, &f);
+
+	/* the drop-in names sigil's install directory: imported, even before
+	 * sigil-verifier is installed (that is verifier-missing's business) */
+	new_case("di-vdir");
+	wr("config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+	wr("conf.d/50-sigil.toml", "[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n  bin_dir = \"%s\"\n",
+		P("vdir"));
+	c = doctor(&f);
+	if (c) {
+		expect(&f, "dropin-not-imported", SIGIL_DOCTOR_OK, P("conf.d/50-sigil.toml"), 2, NULL, NULL);
+		expect(&f, "bin-dir-missing", SIGIL_DOCTOR_PROBLEM, P("conf.d/50-sigil.toml"), 2, NULL,
+			"install sigil: it puts sigil-verifier in");
+	}
+	done(c, &f);
+
+	/* the main file configures the plugin itself: no drop-in needed */
+	new_case("di-main");
+	wr("config.toml", "version = 2\n[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n  bin_dir = \"%s\"\n",
+		P("bin"));
+	bindir_ok("bin");
+	c = doctor(&f);
+	if (c) {
+		CHECK(sigil__doctor_find(&f, "dropin-not-imported") == NULL);
+		CHECK_INTEQ(f.problems + f.warnings, 0);
+	}
+	done(c, &f);
+}
+
+/* ---- containerd's version and sigild ------------------------------------------- */
+
+static void test_version(void)
+{
+	char v[64], why[512];
+	CHECK_INTEQ(sigil__doctor_parse_version("containerd github.com/containerd/containerd/v2 2.1.9+unknown \n", v,
+		sizeof v), 0);
+	CHECK_STREQ(v, "2.1.9+unknown");
+	CHECK_INTEQ(sigil__doctor_parse_version("containerd containerd.io v1.7.24 88bf19b\n", v, sizeof v), 0);
+	CHECK_STREQ(v, "1.7.24");
+	CHECK_INTEQ(sigil__doctor_parse_version("containerd version unknown\n", v, sizeof v), -1);
+	CHECK_INTEQ(sigil__doctor_version_at_least("2.1.9+unknown", 2, 1), 1);
+	CHECK_INTEQ(sigil__doctor_version_at_least("2.10.0", 2, 1), 1);
+	CHECK_INTEQ(sigil__doctor_version_at_least("3.0", 2, 1), 1);
+	CHECK_INTEQ(sigil__doctor_version_at_least("2.0.7", 2, 1), 0);
+	CHECK_INTEQ(sigil__doctor_version_at_least("1.7.24", 2, 0), 0);
+	CHECK_INTEQ(sigil__doctor_version_at_least("x", 2, 0), -1);
+
+	new_case("version");
+	mkexec("ctd-2.0", "echo 'containerd github.com/containerd/containerd/v2 2.0.3 abc'");
+	mkexec("ctd-fail", "echo 'boom' >&2; exit 3");
+	mkexec("ctd-garbage", "echo 'hello'");
+	CHECK_INTEQ(sigil__doctor_containerd_version(P("ctd-2.0"), v, sizeof v, why, sizeof why), 0);
+	CHECK_STREQ(v, "2.0.3");
+	CHECK_INTEQ(sigil__doctor_containerd_version(P("ctd-fail"), v, sizeof v, why, sizeof why), -1);
+	CHECK_CONTAINS(why, "--version failed (exit status 3): boom");
+	CHECK_INTEQ(sigil__doctor_containerd_version(P("ctd-garbage"), v, sizeof v, why, sizeof why), -1);
+	CHECK_CONTAINS(why, "printed no version: \"hello\"");
+	CHECK_INTEQ(sigil__doctor_containerd_version(P("absent"), v, sizeof v, why, sizeof why), -1);
+	CHECK_CONTAINS(why, "cannot run");
+	CHECK_CONTAINS(why, "No such file or directory");
+
+	sigil__doctor_findings f;
+	memset(&f, 0, sizeof f);
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_version("/usr/bin/containerd", "2.1.9", NULL, &f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_version("/old/containerd", "2.0.3", NULL, &f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_version("/older/containerd", "1.7.24", NULL, &f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_version("containerd", NULL, "cannot run containerd (looked up in PATH): "
+		"No such file or directory", &f, &err), SIGIL_STATUS_OK);
+	expect(&f, "containerd-version", SIGIL_DOCTOR_OK, NULL, 0, "/usr/bin/containerd is containerd 2.1.9", NULL);
+	CHECK_INTEQ(f.problems, 2);
+	CHECK_CONTAINS(f.items[1].message, "/old/containerd is containerd 2.0.3: its CRI plugin (kubelet's pulls) does "
+		"not run image verifiers before 2.1");
+	CHECK_STREQ(f.items[1].headline, "CRI pulls bypass image verifiers (containerd 2.0.3 is older than 2.1)");
+	CHECK_CONTAINS(f.items[2].message, "containerd 1.7.24, which has no image-verifier plugin");
+	expect(&f, "containerd-unknown", SIGIL_DOCTOR_WARNING, NULL, 0, "cannot tell whether containerd is 2.1 or later: "
+		"cannot run containerd", "pass --containerd PATH");
+	sigil__doctor_findings_clear(&f);
+}
+
+static void test_sigild(void)
+{
+	new_case("sigild");
+	char about[512];
+	CHECK_INTEQ(sigil__doctor_sigild_status(P("no.sock"), about, sizeof about), -1);
+	CHECK_CONTAINS(about, P("no.sock"));
+	sigil__doctor_findings f;
+	memset(&f, 0, sizeof f);
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_sigild("/run/x.sock", 0, "nothing listens", &f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_sigild("/run/y.sock", 1, "sigild 0.1.0, mode enforce", &f, &err),
+		SIGIL_STATUS_OK);
+	CHECK_INTEQ(f.problems, 0);
+	CHECK_INTEQ(f.warnings, 1);
+	expect(&f, "sigild-unreachable", SIGIL_DOCTOR_WARNING, NULL, 0,
+		"sigild does not answer on /run/x.sock (nothing listens): sigil-verifier denies every pull",
+		"systemctl enable --now sigild");
+	expect(&f, "sigild-unreachable", SIGIL_DOCTOR_OK, NULL, 0, "sigild 0.1.0, mode enforce answers on /run/y.sock",
+		NULL);
+	sigil__doctor_findings_clear(&f);
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static void test_output(void)
+{
+	sigil__doctor_findings f;
+	memset(&f, 0, sizeof f);
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_add(&f, SIGIL_DOCTOR_OK, "containerd-version", NULL, 0, NULL, "fine", "ignored", &err),
+		SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_add(&f, SIGIL_DOCTOR_WARNING, "dropin-not-imported", "/etc/c.toml", 0, NULL, "w",
+		"add it", &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_add(&f, SIGIL_DOCTOR_PROBLEM, "discard-unpacked-layers", "/etc/c.toml", 7,
+		"CRI pulls bypass image verifiers (discard_unpacked_layers = true in /etc/c.toml)", "m \"q\"",
+		"set it", &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_add(&f, SIGIL_DOCTOR_PROBLEM, "bin-dir-empty", NULL, 0, NULL, "empty", "fill", &err),
+		SIGIL_STATUS_OK);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	sigil__doctor_print_text(m, &f);
+	fclose(m);
+	CHECK_STREQ(buf,
+		"sigil doctor: 2 problems: CRI pulls bypass image verifiers (discard_unpacked_layers = true in /etc/c.toml)\n"
+		"problem discard-unpacked-layers: m \"q\" (/etc/c.toml:7) \xe2\x80\x94 fix: set it\n"
+		"problem bin-dir-empty: empty \xe2\x80\x94 fix: fill\n"
+		"warning dropin-not-imported: w (/etc/c.toml) \xe2\x80\x94 fix: add it\n"
+		"ok containerd-version: fine\n");
+	free(buf);
+	m = open_memstream(&buf, &len);
+	CHECK_INTEQ(sigil__doctor_print_json(m, &f, &err), SIGIL_STATUS_OK);
+	fclose(m);
+	json_object *j = json_tokener_parse(buf);
+	CHECK(j != NULL);
+	json_object *v;
+	if (j) {
+		CHECK(json_object_object_get_ex(j, "problems", &v) && json_object_get_int(v) == 2);
+		CHECK(json_object_object_get_ex(j, "warnings", &v) && json_object_get_int(v) == 1);
+		json_object *arr;
+		CHECK(json_object_object_get_ex(j, "findings", &arr) && json_object_array_length(arr) == 4);
+		json_object *first = json_object_array_get_idx(arr, 0);
+		CHECK(json_object_object_get_ex(first, "id", &v) &&
+			strcmp(json_object_get_string(v), "discard-unpacked-layers") == 0);
+		CHECK(json_object_object_get_ex(first, "severity", &v) && strcmp(json_object_get_string(v), "problem") == 0);
+		CHECK(json_object_object_get_ex(first, "message", &v) && strcmp(json_object_get_string(v), "m \"q\"") == 0);
+		CHECK(json_object_object_get_ex(first, "line", &v) && json_object_get_int(v) == 7);
+		json_object *last = json_object_array_get_idx(arr, 3);
+		CHECK(json_object_object_get_ex(last, "fix", &v) && v == NULL);
+		CHECK(json_object_object_get_ex(last, "file", &v) && v == NULL);
+		CHECK(json_object_object_get_ex(last, "line", &v) && v == NULL);
+		json_object_put(j);
+	}
+	free(buf);
+	CHECK_INTEQ(sigil__doctor_exit_status(&f), 1);
+	sigil__doctor_findings_clear(&f);
+
+	/* no problem */
+	CHECK_INTEQ(sigil__doctor_add(&f, SIGIL_DOCTOR_WARNING, "containerd-unknown", NULL, 0, NULL, "w", "x", &err),
+		SIGIL_STATUS_OK);
+	m = open_memstream(&buf, &len);
+	sigil__doctor_print_text(m, &f);
+	fclose(m);
+	CHECK_CONTAINS(buf, "sigil doctor: no problems, 1 warning\n");
+	free(buf);
+	CHECK_INTEQ(sigil__doctor_exit_status(&f), 0);
+	sigil__doctor_findings_clear(&f);
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+/* run - sigil doctor with args; exit status, stdout and stderr (static) */
+static int run(const char *args, char **out, char **err)
+{
+	static char *o, *e;
+	free(o);
+	free(e);
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "'%s' doctor %s >'%s' 2>'%s'", sigil_exe, args, P("out"), P("err"));
+	int st = system(cmd);
+	size_t n;
+	o = (char *)check_read_file(P("out"), &n);
+	e = (char *)check_read_file(P("err"), &n);
+	*out = o;
+	*err = e;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_command(void)
+{
+	if (!sigil_exe) {
+		printf("SKIPPED test_command: no sigil executable given\n");
+		return;
+	}
+	new_case("command");
+	wr("config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	mkexec("containerd", "echo 'containerd github.com/containerd/containerd/v2 2.1.9+unknown '");
+	mkexec("containerd-2.0", "echo 'containerd github.com/containerd/containerd/v2 2.0.3 abc'");
+	char a[2048], want[2048];
+	char *out, *err;
+
+	/* a clean configuration: exit 0; sigild (no daemon here) is a warning */
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s'", P("config.toml"), P("containerd"),
+		P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 0);
+	snprintf(want, sizeof want, "sigil doctor: no problems, 1 warning\nwarning sigild-unreachable: sigild is not "
+		"reachable at %s", P("none.sock"));
+	CHECK(strncmp(out, want, strlen(want)) == 0);
+	if (strncmp(out, want, strlen(want)) != 0)
+		fprintf(stderr, "  got:\n%s", out);
+	snprintf(want, sizeof want, "ok containerd-version: %s is containerd 2.1.9+unknown", P("containerd"));
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, "\nok use-local-image-pull: ");
+	CHECK_CONTAINS(out, "\nok verifier-missing: ");
+	CHECK_CONTAINS(out, "\nok dropin-not-imported: ");
+	CHECK_STREQ(err, "");
+
+	/* SIGIL_SOCKET is the default socket */
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s'", P("config.toml"), P("containerd"));
+	char envcmd[4096];
+	snprintf(envcmd, sizeof envcmd, "SIGIL_SOCKET='%s' '%s' doctor %s >'%s' 2>&1", P("env.sock"), sigil_exe, a,
+		P("out"));
+	int st = system(envcmd);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	size_t n;
+	char *o2 = (char *)check_read_file(P("out"), &n);
+	CHECK_CONTAINS(o2, P("env.sock"));
+	free(o2);
+
+	/* a CRI fallback, older containerd, JSON */
+	wr("conf.d/60-kind.toml",
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+		"  discard_unpacked_layers = true\n"
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+		"    runtime_type = \"io.containerd.runc.v2\"\n");
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s'", P("config.toml"), P("containerd-2.0"),
+		P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 1);
+	CHECK_CONTAINS(out, "sigil doctor: 2 problems: CRI pulls bypass image verifiers (containerd 2.0.3 is older than 2.1)\n");
+	snprintf(want, sizeof want, "\nproblem discard-unpacked-layers: discard_unpacked_layers = true (config version 2, "
+		"version 2 table, migrated): CRI falls back to its local pull, which skips image verifiers (the transfer "
+		"service does not support it) (%s:2) \xe2\x80\x94 fix: set discard_unpacked_layers = false in "
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd] of %s, then restart containerd\n",
+		P("conf.d/60-kind.toml"), P("conf.d/60-kind.toml"));
+	CHECK_CONTAINS(out, want);
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s' --output json", P("config.toml"),
+		P("containerd"), P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 1);
+	json_object *j = json_tokener_parse(out);
+	CHECK(j != NULL);
+	if (j) {
+		json_object *v, *arr;
+		CHECK(json_object_object_get_ex(j, "problems", &v) && json_object_get_int(v) == 1);
+		CHECK(json_object_object_get_ex(j, "warnings", &v) && json_object_get_int(v) == 1);
+		CHECK(json_object_object_get_ex(j, "findings", &arr));
+		bool found = false;
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *x = json_object_array_get_idx(arr, i), *id, *line, *file;
+			if (json_object_object_get_ex(x, "id", &id) &&
+					strcmp(json_object_get_string(id), "discard-unpacked-layers") == 0) {
+				found = json_object_object_get_ex(x, "line", &line) && json_object_get_int(line) == 2 &&
+					json_object_object_get_ex(x, "file", &file) &&
+					strcmp(json_object_get_string(file), P("conf.d/60-kind.toml")) == 0;
+			}
+		}
+		CHECK(found);
+		json_object_put(j);
+	}
+
+	/* containerd cannot be run: a warning, not a failure */
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s'", P("config.toml"), P("absent"),
+		P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 1);
+	CHECK_CONTAINS(out, "sigil doctor: 1 problem: CRI pulls bypass image verifiers (discard_unpacked_layers = true in ");
+	snprintf(want, sizeof want, "\nwarning containerd-unknown: cannot tell whether containerd is 2.1 or later: cannot "
+		"run %s: ", P("absent"));
+	CHECK_CONTAINS(out, want);
+
+	/* usage errors and configurations containerd would refuse: 2 */
+	CHECK_INTEQ(run("--output yaml", &out, &err), 2);
+	CHECK_CONTAINS(err, "--output must be text or json");
+	CHECK_INTEQ(run("--bogus", &out, &err), 2);
+	CHECK_INTEQ(run("extra-arg", &out, &err), 2);
+	CHECK_INTEQ(run("--config ''", &out, &err), 2);
+	snprintf(a, sizeof a, "--config '%s'", P("absent.toml"));
+	CHECK_INTEQ(run(a, &out, &err), 2);
+	CHECK_CONTAINS(err, "sigil doctor: cannot evaluate containerd's configuration");
+	CHECK_CONTAINS(err, "absent.toml: No such file or directory");
+	CHECK_STREQ(out, "");
+	wr("broken.toml", "version = 2\n[plugins\n");
+	snprintf(a, sizeof a, "--config '%s'", P("broken.toml"));
+	CHECK_INTEQ(run(a, &out, &err), 2);
+	CHECK_CONTAINS(err, "broken.toml: line 2: expected ']'");
+	CHECK_INTEQ(run("--help", &out, &err), 0);
+	CHECK_CONTAINS(out, "usage: sigil doctor [--config FILE] [--containerd PATH] [--socket PATH] [--output text|json]");
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	sigil_exe = argc > 1 ? argv[1] : NULL;
+	snprintf(base, sizeof base, "/tmp/sigil-test-doctor-XXXXXX");
+	if (!mkdtemp(base)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	RUN(test_paths);
+	RUN(test_clean_v2);
+	RUN(test_clean_v3);
+	RUN(test_cri_v2_every_trigger);
+	RUN(test_cri_v2_not_migrated);
+	RUN(test_cri_v3_every_trigger);
+	RUN(test_cri_v3_ignores_v2_tables);
+	RUN(test_cri_wrong_type);
+	RUN(test_version_override);
+	RUN(test_merge_later_wins);
+	RUN(test_imports_resolution);
+	RUN(test_load_errors);
+	RUN(test_bindir);
+	RUN(test_dropin);
+	RUN(test_version);
+	RUN(test_sigild);
+	RUN(test_output);
+	RUN(test_command);
+	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return check_summary();
+}
