@@ -37,7 +37,8 @@ static void verify_usage(FILE *f)
 		"  --max-signatures N     examine at most N signatures (default 100)\n"
 		"  --output text|json     output format (default text)\n"
 		"  --revocation-cache DIR keep downloaded CRLs and OCSP responses in DIR (default: memory only)\n"
-		"  --revocation-seed DIR  pre-staged CRLs and OCSP responses for offline revocation checks\n");
+		"  --revocation-seed DIR  pre-staged CRLs and OCSP responses for offline revocation checks\n"
+		"  --revocation-https     also fetch https OCSP/CRL URLs (the specification: http only)\n");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -131,6 +132,7 @@ int cmd_verify(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "revocation-cache", required_argument, NULL, 'C' },
 		{ "revocation-seed", required_argument, NULL, 'S' },
+		{ "revocation-https", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -207,6 +209,7 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'C': rev.cache_dir = optarg; break;
 		case 'S': rev.seed_dir = optarg; break;
+		case 'H': rev.allow_https = 1; break;
 		case 'h':
 			verify_usage(stdout);
 			rc = 0;

@@ -65,6 +65,8 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 	c.state_dir = strdup(SIGILD_DEFAULT_STATE_DIR);
 	c.audit_log = strdup("");
 	c.revocation_seed_dir = strdup("");
+	c.revocation_ocsp_timeout_ms = 2000;
+	c.revocation_crl_timeout_ms = 5000;
 	c.mode = SIGILD_MODE_ENFORCE;
 	c.plain_http = false;
 	c.max_signatures = 100;
@@ -295,6 +297,31 @@ static sigil_status apply_cache(json_object *obj, sigild_config *c, sigil_error 
 	return SIGIL_STATUS_OK;
 }
 
+static sigil_status apply_revocation(json_object *obj, sigild_config *c, sigil_error *err)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "\"revocation\": expected an object, got %s",
+			json_type_to_name(json_object_get_type(obj)));
+	json_object_object_foreach(obj, key, v) {
+		sigil_status st;
+		/* the spec (§6) has revocation endpoints fetched over http: the
+		 * responses are signed, and https would make checking one
+		 * certificate's status depend on another's */
+		if (strcmp(key, "allowHttps") == 0)
+			st = get_bool(v, "revocation.allowHttps", &c->revocation_allow_https, err);
+		else if (strcmp(key, "ocspTimeoutMs") == 0)
+			st = get_int(v, "revocation.ocspTimeoutMs", 100, 60000, &c->revocation_ocsp_timeout_ms, err);
+		else if (strcmp(key, "crlTimeoutMs") == 0)
+			st = get_int(v, "revocation.crlTimeoutMs", 100, 60000, &c->revocation_crl_timeout_ms, err);
+		else
+			st = sigil__err(err, SIGIL_ERR_USAGE,
+				"unknown key \"revocation.%.200s\" (known: allowHttps, ocspTimeoutMs, crlTimeoutMs)", key);
+		if (st != SIGIL_STATUS_OK)
+			return st;
+	}
+	return SIGIL_STATUS_OK;
+}
+
 static sigil_status apply_key(const char *key, json_object *v, sigild_config *c, sigil_error *err)
 {
 	if (strcmp(key, "socket") == 0) {
@@ -356,6 +383,8 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		return get_size(v, key, 1, SIGILD_MAX_MAX_SIGNATURES, &c->max_signatures, err);
 	if (strcmp(key, "cache") == 0)
 		return apply_cache(v, c, err);
+	if (strcmp(key, "revocation") == 0)
+		return apply_revocation(v, c, err);
 	if (strcmp(key, "verifyTimeoutMs") == 0)
 		return get_int(v, key, 100, 600000, &c->verify_timeout_ms, err);
 	if (strcmp(key, "requestTimeoutMs") == 0)

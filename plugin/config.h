@@ -51,6 +51,11 @@ typedef struct sigild_config {
 	/* "revocationSeedDir": offline CRLs / OCSP responses ("" = none),
 	 * sigil_revocation_options.seed_dir */
 	char *revocation_seed_dir;
+	/* "revocation": {"allowHttps", "ocspTimeoutMs", "crlTimeoutMs"}, the
+	 * sigil_revocation_options of every verification and of the refresher */
+	bool revocation_allow_https;      /* false: http endpoints only (spec §6) */
+	int64_t revocation_ocsp_timeout_ms; /* 2000 */
+	int64_t revocation_crl_timeout_ms;  /* 5000 */
 } sigild_config;
 
 /* sigild_config_defaults - fill every field with its default. */

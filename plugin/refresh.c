@@ -71,7 +71,8 @@ static void *refresher_main(void *arg)
 }
 
 sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_dir,
-	int64_t first_delay_ms, int64_t interval_ms, int64_t horizon_s, sigil_error *err)
+	const sigil_revocation_options *endpoints, int64_t first_delay_ms, int64_t interval_ms,
+	int64_t horizon_s, sigil_error *err)
 {
 	if (!out || !cache_dir || !cache_dir[0] || first_delay_ms < 0 || interval_ms < 1 ||
 	    horizon_s < 0)
@@ -80,6 +81,11 @@ sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_di
 	if (!r)
 		return sigil__err_oom(err);
 	sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
+	if (endpoints) {
+		ro.allow_https = endpoints->allow_https;
+		ro.ocsp_timeout_ms = endpoints->ocsp_timeout_ms;
+		ro.crl_timeout_ms = endpoints->crl_timeout_ms;
+	}
 	ro.cache_dir = cache_dir;
 	if (sigil_revocation_refresher_new(&r->rr, &ro, err) != SIGIL_STATUS_OK) {
 		free(r);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sigil/error.h>
+#include <sigil/verify.h>
 
 /* Defaults used by sigild: the first pass soon after start, then every
  * minute; an entry is refreshed within an hour (or a tenth of its validity
@@ -23,9 +24,12 @@
 typedef struct sigild_refresher sigild_refresher;
 
 /* sigild_refresher_start - start the thread over cache_dir (copied): the
- * first pass after first_delay_ms, then every interval_ms (>= 1). */
+ * first pass after first_delay_ms, then every interval_ms (>= 1).
+ * endpoints (NULL: defaults) gives allow_https and the per-URL timeouts,
+ * the same as the verifications use; its cache_dir/seed_dir are ignored. */
 SIGIL_MUST_CHECK sigil_status sigild_refresher_start(sigild_refresher **out, const char *cache_dir,
-	int64_t first_delay_ms, int64_t interval_ms, int64_t horizon_s, sigil_error *err);
+	const sigil_revocation_options *endpoints, int64_t first_delay_ms, int64_t interval_ms,
+	int64_t horizon_s, sigil_error *err);
 
 /* sigild_refresher_stop - wake the thread, cancel a pass in progress (it
  * ends after its current download, bounded by the CRL timeout), wait for

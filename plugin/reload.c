@@ -208,8 +208,8 @@ sigil_status sigild__trust_revision(const char *config_dir, char **out, sigil_er
 	return SIGIL_STATUS_OK;
 }
 
-sigil_status sigild__snapshot_load(const char *config_dir, const char *revocation_cache,
-	const char *revocation_seed, sigild_snapshot **out, sigil_error *err)
+sigil_status sigild__snapshot_load(const char *config_dir,
+	const sigil_revocation_options *revocation, sigild_snapshot **out, sigil_error *err)
 {
 	if (!config_dir || !out)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigild__snapshot_load: missing argument");
@@ -222,15 +222,13 @@ sigil_status sigild__snapshot_load(const char *config_dir, const char *revocatio
 			free(before);
 			return SIGIL_STATUS_ERROR;
 		}
-		if (revocation_seed && !revocation_seed[0])
-			revocation_seed = NULL;
-		if (revocation_cache || revocation_seed) {
+		if (revocation) {
 			/* OCSP responses and CRLs outlive one verification and one
 			 * sigild process (issue "Certificate revocation": cached in
 			 * sigild's state) */
-			sigil_revocation_options ro = SIGIL_REVOCATION_OPTIONS_INIT;
-			ro.cache_dir = revocation_cache;
-			ro.seed_dir = revocation_seed;
+			sigil_revocation_options ro = *revocation;
+			if (ro.seed_dir && !ro.seed_dir[0])
+				ro.seed_dir = NULL;
 			if (sigil_verifier_set_revocation(v, &ro, err) != SIGIL_STATUS_OK) {
 				free(before);
 				sigil_verifier_free(v);

@@ -22,15 +22,14 @@ SIGIL_MUST_CHECK sigil_status sigild__trust_revision(const char *config_dir, cha
 	sigil_error *err);
 
 /* sigild__snapshot_load - revision + verifier, consistent with each other;
- * revocation_cache (may be NULL) is the directory where OCSP responses and
- * CRLs are kept across verifications and restarts; revocation_seed (NULL
- * or "" = none) an offline seed of CRLs and OCSP responses
- * (sigil_revocation_options.seed_dir):
+ * revocation (NULL: libsigil's defaults, memory cache only) is how the
+ * verifier checks revocation: its cache_dir is where OCSP responses and
+ * CRLs are kept across verifications and restarts, seed_dir ("" = none)
+ * an offline seed, and the endpoint rules and timeouts from sigild.json:
  * the revision is computed before and after loading, and the load is
  * retried when a file changed in between. refs = 1. */
 SIGIL_MUST_CHECK sigil_status sigild__snapshot_load(const char *config_dir,
-	const char *revocation_cache, const char *revocation_seed, sigild_snapshot **out,
-	sigil_error *err);
+	const sigil_revocation_options *revocation, sigild_snapshot **out, sigil_error *err);
 
 sigild_snapshot *sigild__snapshot_ref(sigild_snapshot *s);
 void sigild__snapshot_unref(sigild_snapshot *s);

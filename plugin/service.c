@@ -155,6 +155,8 @@ void sigild_service_free(sigild_service *s)
 	free(s);
 }
 
+static sigil_revocation_options revocation_options(const sigild_service *s);
+
 sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, sigil_error *err)
 {
 	if (!out || !cfg || !cfg->config_dir)
@@ -211,8 +213,8 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 		else
 			free(dir);
 	}
-	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, s->cfg.revocation_seed_dir,
-		&s->snap, err) != SIGIL_STATUS_OK) {
+	sigil_revocation_options rev = revocation_options(s);
+	if (sigild__snapshot_load(s->cfg.config_dir, &rev, &s->snap, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
 		return sigil__err_wrap(err, "trust configuration in %s", cfg->config_dir);
 	}
@@ -227,7 +229,7 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 	 * before their nextUpdate, so that a pull does not wait for it
 	 * (issue 6) */
 	if (s->revocation_cache &&
-	    sigild_refresher_start(&s->refresher, s->revocation_cache, SIGILD_REFRESH_FIRST_DELAY_MS,
+	    sigild_refresher_start(&s->refresher, s->revocation_cache, &rev, SIGILD_REFRESH_FIRST_DELAY_MS,
 		SIGILD_REFRESH_INTERVAL_MS, SIGILD_REFRESH_HORIZON_S, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
 		return SIGIL_STATUS_ERROR;
@@ -237,6 +239,19 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 }
 
 /* --- reload ----------------------------------------------------------- */
+
+/* How every verification checks revocation: the cache in sigild's state,
+ * the offline seed and the endpoint rules of sigild.json. */
+static sigil_revocation_options revocation_options(const sigild_service *s)
+{
+	sigil_revocation_options rev = SIGIL_REVOCATION_OPTIONS_INIT;
+	rev.cache_dir = s->revocation_cache;
+	rev.seed_dir = s->cfg.revocation_seed_dir;
+	rev.allow_https = s->cfg.revocation_allow_https;
+	rev.ocsp_timeout_ms = s->cfg.revocation_ocsp_timeout_ms;
+	rev.crl_timeout_ms = s->cfg.revocation_crl_timeout_ms;
+	return rev;
+}
 
 static void set_reload_error(sigild_service *s, const char *msg)
 {
@@ -250,8 +265,8 @@ static void set_reload_error(sigild_service *s, const char *msg)
 static sigil_status reload_locked(sigild_service *s, sigil_error *err)
 {
 	sigild_snapshot *snap = NULL;
-	if (sigild__snapshot_load(s->cfg.config_dir, s->revocation_cache, s->cfg.revocation_seed_dir,
-		&snap, err) != SIGIL_STATUS_OK) {
+	sigil_revocation_options rev = revocation_options(s);
+	if (sigild__snapshot_load(s->cfg.config_dir, &rev, &snap, err) != SIGIL_STATUS_OK) {
 		/* the configuration in force stays (issue 4: reload) */
 		sigil__err_wrap(err, "reload of %s failed, the previous trust configuration stays in force",
 			s->cfg.config_dir);

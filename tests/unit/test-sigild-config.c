@@ -58,6 +58,9 @@ static void test_defaults(void)
 	CHECK_INTEQ(c.workers, 8);
 	CHECK_INTEQ(c.allow_count, 0);
 	CHECK_STREQ(sigild_config_mode_name(c.mode), "enforce");
+	CHECK(!c.revocation_allow_https);
+	CHECK_INTEQ(c.revocation_ocsp_timeout_ms, 2000);
+	CHECK_INTEQ(c.revocation_crl_timeout_ms, 5000);
 	/* an empty object changes nothing */
 	CHECK(parse_str(&c, " {} \n", &err) == SIGIL_STATUS_OK);
 	CHECK_STREQ(c.socket, "/run/sigil/sigild.sock");
@@ -75,6 +78,7 @@ static void test_every_key(void)
 		" \"stateDir\": \"/var/lib/sigil2\", \"auditLog\": \"/var/log/sigil/audit.log\","
 		" \"auditFormat\": \"text\", \"mode\": \"dry-run\", \"plainHttp\": true, \"maxSignatures\": 7,"
 		" \"revocationSeedDir\": \"/var/lib/sigil-seed\","
+		" \"revocation\": {\"allowHttps\": true, \"ocspTimeoutMs\": 700, \"crlTimeoutMs\": 900},"
 		" \"cache\": {\"maxEntries\": 5, \"maxAllowSeconds\": 60, \"denySeconds\": 0},"
 		" \"verifyTimeoutMs\": 4000, \"requestTimeoutMs\": 1500, \"workers\": 3,"
 		" \"allowDigests\": [\"sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
@@ -94,6 +98,9 @@ static void test_every_key(void)
 	CHECK_STREQ(c.audit_log, "/var/log/sigil/audit.log");
 	CHECK_INTEQ(c.audit_format, SIGILD_AUDIT_TEXT);
 	CHECK_STREQ(c.revocation_seed_dir, "/var/lib/sigil-seed");
+	CHECK(c.revocation_allow_https);
+	CHECK_INTEQ(c.revocation_ocsp_timeout_ms, 700);
+	CHECK_INTEQ(c.revocation_crl_timeout_ms, 900);
 	CHECK_INTEQ(c.mode, SIGILD_MODE_DRY_RUN);
 	CHECK_STREQ(sigild_config_mode_name(c.mode), "dry-run");
 	CHECK(c.plain_http);
@@ -193,6 +200,12 @@ static void test_invalid_values(void)
 	expect_error(longsock, SIGIL_ERR_USAGE, "\"socket\": longer than 107 bytes");
 	expect_error("{\"configDir\": \"\"}", SIGIL_ERR_USAGE, "\"configDir\": must not be empty");
 	expect_error("{\"stateDir\": \"\"}", SIGIL_ERR_USAGE, "\"stateDir\"");
+	expect_error("{\"revocation\": {\"ocspTimeoutMs\": 50}}", SIGIL_ERR_USAGE,
+		"\"revocation.ocspTimeoutMs\": must be between 100 and 60000, got 50");
+	expect_error("{\"revocation\": {\"crlTimeoutMs\": 60001}}", SIGIL_ERR_USAGE, "\"revocation.crlTimeoutMs\"");
+	expect_error("{\"revocation\": {\"allowHttps\": \"yes\"}}", SIGIL_ERR_MALFORMED, "\"revocation.allowHttps\"");
+	expect_error("{\"revocation\": {\"https\": true}}", SIGIL_ERR_USAGE, "unknown key \"revocation.https\"");
+	expect_error("{\"revocation\": []}", SIGIL_ERR_MALFORMED, "\"revocation\": expected an object, got array");
 	expect_error("{\"revocationSeedDir\": \"seed\"}", SIGIL_ERR_USAGE,
 		"\"revocationSeedDir\": must be an absolute path, got \"seed\"");
 	expect_error("{\"revocationSeedDir\": null}", SIGIL_ERR_MALFORMED,
@@ -342,6 +355,9 @@ static void test_load(void)
 	CHECK_INTEQ(c.verify_timeout_ms, d.verify_timeout_ms);
 	CHECK_INTEQ(c.request_timeout_ms, d.request_timeout_ms);
 	CHECK_INTEQ(c.workers, d.workers);
+	CHECK_INTEQ(c.revocation_allow_https, d.revocation_allow_https);
+	CHECK_INTEQ(c.revocation_ocsp_timeout_ms, d.revocation_ocsp_timeout_ms);
+	CHECK_INTEQ(c.revocation_crl_timeout_ms, d.revocation_crl_timeout_ms);
 	CHECK_INTEQ(c.allow_count, 0);
 	sigild_config_clear(&c);
 	sigild_config_clear(&d);
@@ -353,7 +369,8 @@ static void test_load(void)
 		"credentialProviderConfig", "credentialProviderBinDir", "stateDir", "auditLog",
 		"auditFormat", "mode", "plainHttp", "maxSignatures", "cache.maxEntries",
 		"cache.maxAllowSeconds", "cache.denySeconds", "verifyTimeoutMs", "requestTimeoutMs",
-		"workers", "allowDigests", "revocationSeedDir" };
+		"workers", "allowDigests", "revocationSeedDir", "revocation.allowHttps",
+		"revocation.ocspTimeoutMs", "revocation.crlTimeoutMs" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		char want[64];
 		snprintf(want, sizeof want, "`%s`", keys[i]);

@@ -30,7 +30,7 @@ static void test_passes(void)
 {
 	sigild_refresher *r = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
-	CHECK(sigild_refresher_start(&r, dir, 0, 20, 3600, &err) == SIGIL_STATUS_OK);
+	CHECK(sigild_refresher_start(&r, dir, NULL, 0, 20, 3600, &err) == SIGIL_STATUS_OK);
 	int64_t until = mono_ms() + 5000;
 	while (sigild_refresher_passes(r) < 3 && mono_ms() < until)
 		usleep(10000);
@@ -44,7 +44,7 @@ static void test_stop_is_prompt(void)
 {
 	sigild_refresher *r = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
-	CHECK(sigild_refresher_start(&r, dir, 60000, 60000, 3600, &err) == SIGIL_STATUS_OK);
+	CHECK(sigild_refresher_start(&r, dir, NULL, 60000, 60000, 3600, &err) == SIGIL_STATUS_OK);
 	usleep(20000);
 	CHECK_INTEQ(sigild_refresher_passes(r), 0);
 	int64_t t0 = mono_ms();
@@ -57,13 +57,13 @@ static void test_bad_arguments(void)
 {
 	sigild_refresher *r = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
-	CHECK(sigild_refresher_start(&r, "", 0, 20, 3600, &err) == SIGIL_STATUS_ERROR);
+	CHECK(sigild_refresher_start(&r, "", NULL, 0, 20, 3600, &err) == SIGIL_STATUS_ERROR);
 	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
 	CHECK_CONTAINS(err.message, "sigild_refresher_start: invalid argument");
 	err = (sigil_error)SIGIL_ERROR_INIT;
-	CHECK(sigild_refresher_start(&r, dir, 0, 0, 3600, &err) == SIGIL_STATUS_ERROR);
+	CHECK(sigild_refresher_start(&r, dir, NULL, 0, 0, 3600, &err) == SIGIL_STATUS_ERROR);
 	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
-	CHECK(sigild_refresher_start(&r, dir, 0, 20, -1, &err) == SIGIL_STATUS_ERROR);
+	CHECK(sigild_refresher_start(&r, dir, NULL, 0, 20, -1, &err) == SIGIL_STATUS_ERROR);
 	CHECK(r == NULL);
 }
 
@@ -111,7 +111,7 @@ static void test_counters_and_backoff(void)
 	CHECK(pclose(sh) == 0);
 	sigild_refresher *r = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
-	CHECK(sigild_refresher_start(&r, cache, 0, 20, 3600, &err) == SIGIL_STATUS_OK);
+	CHECK(sigild_refresher_start(&r, cache, NULL, 0, 20, 3600, &err) == SIGIL_STATUS_OK);
 	if (!r)
 		return;
 	int64_t until = mono_ms() + 10000;
