@@ -12,9 +12,10 @@
 #include "doctor_containerd.h"
 #include "doctor_findings.h"
 #include "doctor_probe.h"
+#include "forwarder_args.h"
+#include "status_rpc.h"
 
 #define DEFAULT_CONTAINERD_CONFIG "/etc/containerd/config.toml"
-#define DEFAULT_SIGILD_SOCKET "/run/sigil/sigild.sock"
 #ifndef SIGIL_VERIFIER_DIR
 #define SIGIL_VERIFIER_DIR "/usr/libexec/sigil/verifier-bin"
 #endif
@@ -30,7 +31,7 @@ static void doctor_usage(FILE *f)
 		"  --config FILE       containerd's configuration (default " DEFAULT_CONTAINERD_CONFIG "),\n"
 		"                      read with its imports as containerd 2.1 reads it\n"
 		"  --containerd PATH   the containerd binary, for its version (default: containerd in PATH)\n"
-		"  --socket PATH       sigild's socket (default $SIGIL_SOCKET, else " DEFAULT_SIGILD_SOCKET ")\n"
+		"  --socket PATH       sigild's socket (default $SIGIL_SOCKET, else " SIGIL_FORWARDER_DEFAULT_SOCKET ")\n"
 		"  --output text|json  output format (default text)\n"
 		"\n"
 		"Exit status: 0 no problem (warnings allowed), 1 at least one problem,\n"
@@ -75,11 +76,7 @@ int cmd_doctor(int argc, char **argv)
 		doctor_usage(stderr);
 		return EXIT_UNUSABLE;
 	}
-	if (!sock) {
-		sock = secure_getenv("SIGIL_SOCKET");
-		if (!sock || !sock[0])
-			sock = DEFAULT_SIGILD_SOCKET;
-	}
+	sock = sigil__sigild_socket(sock);
 
 	sigil_error err = SIGIL_ERROR_INIT;
 	sigil__ctd_config *cfg = NULL;

@@ -9,8 +9,7 @@
 #include <string.h>
 #include "commands.h"
 #include "forwarder_args.h"
-#include "grpc_client.h"
-#include "sigil/v1/verifier.pb-c.h"
+#include "status_rpc.h"
 
 #define STATUS_TIMEOUT_MS 3000
 
@@ -19,7 +18,7 @@ static void status_usage(FILE *f)
 	fprintf(f,
 		"usage: sigil status [--socket PATH] [--output text|json]\n"
 		"\n"
-		"  --socket PATH       sigild's socket (default $SIGIL_SOCKET, else /run/sigil/sigild.sock)\n"
+		"  --socket PATH       sigild's socket (default $SIGIL_SOCKET, else " SIGIL_FORWARDER_DEFAULT_SOCKET ")\n"
 		"  --output text|json  output format (default text)\n");
 }
 
@@ -127,42 +126,11 @@ int cmd_status(int argc, char **argv)
 		status_usage(stderr);
 		return EXIT_UNUSABLE;
 	}
-	if (!sock) {
-		sock = secure_getenv("SIGIL_SOCKET");
-		if (!sock || !sock[0])
-			sock = "/run/sigil/sigild.sock";
-	}
-	Sigil__V1__StatusRequest req = SIGIL__V1__STATUS_REQUEST__INIT;
-	uint8_t buf[16];
-	size_t len = sigil__v1__status_request__pack(&req, buf);
-	int64_t now = sigil_forwarder_now_ms();
-	sigil_grpc_call call = {
-		.socket_path = sock,
-		.method = "/sigil.v1.Verifier/Status",
-		.request = buf,
-		.request_len = len,
-		.deadline_ms = now + STATUS_TIMEOUT_MS,
-		.timeout_ms = STATUS_TIMEOUT_MS,
-		.connect_retry_until_ms = now,
-		.max_response = 1 << 20,
-	};
-	sigil_grpc_result res;
-	memset(&res, 0, sizeof res);
+	sock = sigil__sigild_socket(sock);
 	char reason[1024];
-	if (sigil_grpc_unary(&call, &res, reason, sizeof reason) != 0) {
-		fprintf(stderr, "sigil status: %s\n", reason);
-		return EXIT_UNUSABLE;
-	}
-	if (res.status != 0) {
-		fprintf(stderr, "sigil status: sigild at %s answered %s: %s\n", sock,
-			sigil_grpc_status_name(res.status), res.message);
-		free(res.response);
-		return EXIT_UNUSABLE;
-	}
-	Sigil__V1__StatusResponse *r = sigil__v1__status_response__unpack(NULL, res.response_len, res.response);
-	free(res.response);
+	Sigil__V1__StatusResponse *r = sigil__status_rpc(sock, STATUS_TIMEOUT_MS, reason, sizeof reason);
 	if (!r) {
-		fprintf(stderr, "sigil status: sigild at %s sent a StatusResponse that does not parse\n", sock);
+		fprintf(stderr, "sigil status: %s\n", reason);
 		return EXIT_UNUSABLE;
 	}
 	if (json)

@@ -18,6 +18,8 @@
 #include "bounds.h"
 #include "containerd_config.h"
 #include "errors.h"
+#include "fileio.h"
+#include "pathclean.h"
 
 #define CRI_V2 "io.containerd.grpc.v1.cri"
 #define CRI_IMAGES "io.containerd.cri.v1.images"
@@ -27,47 +29,12 @@
 char *sigil__ctd_path_clean(const char *path)
 {
 	size_t len = strlen(path);
-	bool rooted = len > 0 && path[0] == '/';
-	/* the result is never longer than the input (plus "." for empty) */
+	/* never longer than the input, but "" becomes "." */
 	char *out = malloc(len + 2);
 	if (!out)
 		return NULL;
-	size_t n = 0;          /* bytes written */
-	size_t dotdot = 0;     /* where a leading ".." run ends (cannot backtrack past it) */
-	if (rooted) {
-		out[n++] = '/';
-		dotdot = 1;
-	}
-	size_t i = rooted ? 1 : 0;
-	while (i < len) {
-		if (path[i] == '/') {
-			i++;
-		} else if (path[i] == '.' && (i + 1 == len || path[i + 1] == '/')) {
-			i++;
-		} else if (path[i] == '.' && path[i + 1] == '.' && (i + 2 == len || path[i + 2] == '/')) {
-			i += 2;
-			if (n > dotdot) {
-				/* drop the last element */
-				n--;
-				while (n > dotdot && out[n] != '/')
-					n--;
-			} else if (!rooted) {
-				if (n > 0)
-					out[n++] = '/';
-				out[n++] = '.';
-				out[n++] = '.';
-				dotdot = n;
-			}
-		} else {
-			if ((rooted && n != 1) || (!rooted && n != 0))
-				out[n++] = '/';
-			while (i < len && path[i] != '/')
-				out[n++] = path[i++];
-		}
-	}
-	if (n == 0)
-		out[n++] = '.';
-	out[n] = '\0';
+	memcpy(out, path, len + 1);
+	sigil__path_clean(out);
 	return out;
 }
 
@@ -95,60 +62,6 @@ static char *path_join(const char *dir, const char *rel)
 	char *c = sigil__ctd_path_clean(j);
 	free(j);
 	return c;
-}
-
-/* ---- reading ------------------------------------------------------------ */
-
-static sigil_status read_file(const char *path, uint8_t **buf, size_t *len, sigil_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" :
-			"not a regular file");
-	}
-	if (st.st_size > (off_t)SIGIL_MAX_TOML_SIZE) {
-		close(fd);
-		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: larger than %u bytes", path, SIGIL_MAX_TOML_SIZE);
-	}
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	uint8_t *b = malloc(cap);
-	if (!b) {
-		close(fd);
-		return sigil__err_oom(err);
-	}
-	for (;;) {
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			close(fd);
-			return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			/* the file grew since fstat */
-			free(b);
-			close(fd);
-			return sigil__err(err, SIGIL_ERR_LIMIT, "%s: changed while being read", path);
-		}
-	}
-	close(fd);
-	*buf = b;
-	*len = n;
-	return SIGIL_STATUS_OK;
 }
 
 /* ---- version 1 plugin names (config.go v1MigratePluginName) ------------- */
@@ -346,7 +259,7 @@ static sigil_status load_one(sigil__ctd_config *c, char *path, size_t importer, 
 		free(path);
 		return sigil__err(err, SIGIL_ERR_LIMIT, "more than %d configuration files", SIGIL_CTD_MAX_FILES);
 	}
-	if (read_file(path, &buf, &len, err) != SIGIL_STATUS_OK) {
+	if (sigil__file_read(path, NULL, SIGIL_MAX_TOML_SIZE, 0, &buf, &len, NULL, err) != SIGIL_STATUS_OK) {
 		free(path);
 		if (by)
 			sigil__err_wrap(err, "imported by %s", by);

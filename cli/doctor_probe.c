@@ -13,8 +13,7 @@
 #include <unistd.h>
 #include "doctor_probe.h"
 #include "forwarder_args.h"
-#include "grpc_client.h"
-#include "sigil/v1/verifier.pb-c.h"
+#include "status_rpc.h"
 
 extern char **environ;
 
@@ -159,36 +158,9 @@ int sigil__doctor_containerd_version(const char *exe, char *version, size_t vers
 
 int sigil__doctor_sigild_status(const char *socket, char *about, size_t about_len)
 {
-	Sigil__V1__StatusRequest req = SIGIL__V1__STATUS_REQUEST__INIT;
-	uint8_t buf[16];
-	size_t len = sigil__v1__status_request__pack(&req, buf);
-	int64_t now = sigil_forwarder_now_ms();
-	sigil_grpc_call call = {
-		.socket_path = socket,
-		.method = "/sigil.v1.Verifier/Status",
-		.request = buf,
-		.request_len = len,
-		.deadline_ms = now + SIGIL_DOCTOR_SIGILD_TIMEOUT_MS,
-		.timeout_ms = SIGIL_DOCTOR_SIGILD_TIMEOUT_MS,
-		.connect_retry_until_ms = now,
-		.max_response = 1 << 20,
-	};
-	sigil_grpc_result res;
-	memset(&res, 0, sizeof res);
-	if (sigil_grpc_unary(&call, &res, about, about_len) != 0)
+	Sigil__V1__StatusResponse *r = sigil__status_rpc(socket, SIGIL_DOCTOR_SIGILD_TIMEOUT_MS, about, about_len);
+	if (!r)
 		return -1;
-	if (res.status != 0) {
-		snprintf(about, about_len, "sigild at %s answered %s: %s", socket,
-			sigil_grpc_status_name(res.status), res.message);
-		free(res.response);
-		return -1;
-	}
-	Sigil__V1__StatusResponse *r = sigil__v1__status_response__unpack(NULL, res.response_len, res.response);
-	free(res.response);
-	if (!r) {
-		snprintf(about, about_len, "sigild at %s sent a StatusResponse that does not parse", socket);
-		return -1;
-	}
 	snprintf(about, about_len, "sigild %s, mode %s", r->version, r->mode);
 	sigil__v1__status_response__free_unpacked(r, NULL);
 	return 0;

@@ -99,7 +99,7 @@ class Sigild:
         self.log_path = os.path.join(self.dir, "sigild.log")
         self.conf = {"socket": self.sock, "configDir": config_dir, "registryConfig": "",
                      "stateDir": os.path.join(self.dir, "state"), "plainHttp": True,
-                     "auditLog": self.audit_path, "auditFormat": "json"}
+                     "auditLog": self.audit_path, "auditFormat": "json", "metricsListen": ""}
         self.conf.update(conf)
         self.proc = None
         self._logs = 0

@@ -7,6 +7,10 @@
 #   oras                      (pushes artifacts, copies referrers into layouts)
 #   containerd                (>= 2.1: containerd, ctr, containerd-shim-runc-v2)
 #   golang-k8s-cri-api-dev    (CRI's api.proto, for the python gRPC CRI client)
+#   golang-k8s-kubectl-dev    (kubectl's test copy of the Kubernetes OpenAPI v3
+#                             documents, core/v1 and apps/v1: the schemas
+#                             tests/package/test-k8s-manifests.py validates
+#                             packaging/kubernetes/ against)
 #
 # Method (docs/architecture.md, "Real components used in tests"): an apt
 # sources file of our own with "Suites: sid" and the URIs and Signed-By of
@@ -32,7 +36,7 @@
 set -euo pipefail
 
 CACHE=${SIGIL_TOOLS_CACHE:-$HOME/.cache/sigil-tools}
-PACKAGES=(notation oras containerd golang-k8s-cri-api-dev)
+PACKAGES=(notation oras containerd golang-k8s-cri-api-dev golang-k8s-kubectl-dev)
 SYSTEM_SOURCES=${SIGIL_APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}
 
 die() { echo "tools.sh: ERROR: $*" >&2; exit 1; }
@@ -153,6 +157,7 @@ CONTAINERD=$(find_one containerd usr/bin/containerd)
 CTR=$(find_one containerd usr/bin/ctr)
 CONTAINERD_SHIM=$(find_one containerd usr/bin/containerd-shim-runc-v2)
 CRI_API_PROTO=$(find_one golang-k8s-cri-api-dev 'usr/share/gocode/src/*/cri-api/pkg/apis/runtime/v1/api.proto')
+K8S_OPENAPI_V3=$(dirname "$(dirname "$(find_one golang-k8s-kubectl-dev 'usr/share/gocode/src/k8s.io/kubectl/testdata/openapi/v3/api/v1.json')")")
 
 # --- version checks: fail loudly when unstable moves on incompatibly ---
 ver_of() { # binary, args...: first x.y.z in its output
@@ -188,6 +193,7 @@ CTR=$CTR
 CONTAINERD_SHIM=$CONTAINERD_SHIM
 CONTAINERD_VERSION=$CONTAINERD_VERSION
 CRI_API_PROTO=$CRI_API_PROTO
+K8S_OPENAPI_V3=$K8S_OPENAPI_V3
 ENV
 mv "$CACHE/env.new" "$CACHE/env"
 cat "$CACHE/env"

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "config.h"
+#include "fileio.h"
+#include "metrics_http.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -42,6 +44,7 @@ void sigild_config_clear(sigild_config *cfg)
 	free(cfg->state_dir);
 	free(cfg->audit_log);
 	free(cfg->revocation_seed_dir);
+	free(cfg->metrics_listen);
 	for (size_t i = 0; i < cfg->allow_count; i++)
 		free(cfg->allow_digests[i]);
 	free(cfg->allow_digests);
@@ -65,6 +68,7 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 	c.state_dir = strdup(SIGILD_DEFAULT_STATE_DIR);
 	c.audit_log = strdup("");
 	c.revocation_seed_dir = strdup("");
+	c.metrics_listen = strdup(SIGILD_DEFAULT_METRICS_LISTEN);
 	c.revocation_ocsp_timeout_ms = 2000;
 	c.revocation_crl_timeout_ms = 5000;
 	c.mode = SIGILD_MODE_ENFORCE;
@@ -78,7 +82,7 @@ sigil_status sigild_config_defaults(sigild_config *cfg, sigil_error *err)
 	c.workers = 8;
 	c.audit_format = SIGILD_AUDIT_JSON;
 	if (!c.socket || !c.config_dir || !c.registry_config || !c.state_dir || !c.audit_log ||
-	    !c.revocation_seed_dir) {
+	    !c.revocation_seed_dir || !c.metrics_listen) {
 		sigild_config_clear(&c);
 		return sigil__err_oom(err);
 	}
@@ -100,6 +104,7 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 	c.state_dir = dup_or_null(src->state_dir);
 	c.audit_log = dup_or_null(src->audit_log);
 	c.revocation_seed_dir = dup_or_null(src->revocation_seed_dir);
+	c.metrics_listen = dup_or_null(src->metrics_listen);
 	c.allow_digests = NULL;
 	c.allow_count = 0;
 	int oom = (src->socket && !c.socket) || (src->config_dir && !c.config_dir) ||
@@ -108,7 +113,8 @@ sigil_status sigild_config_copy(sigild_config *dst, const sigild_config *src, si
 		(src->credential_provider_config && !c.credential_provider_config) ||
 		(src->credential_provider_bin_dir && !c.credential_provider_bin_dir) ||
 		(src->state_dir && !c.state_dir) || (src->audit_log && !c.audit_log) ||
-		(src->revocation_seed_dir && !c.revocation_seed_dir);
+		(src->revocation_seed_dir && !c.revocation_seed_dir) ||
+		(src->metrics_listen && !c.metrics_listen);
 	if (!oom && src->allow_count) {
 		c.allow_digests = calloc(src->allow_count, sizeof *c.allow_digests);
 		if (!c.allow_digests) {
@@ -393,6 +399,18 @@ static sigil_status apply_key(const char *key, json_object *v, sigild_config *c,
 		return get_size(v, key, 1, 256, &c->workers, err);
 	if (strcmp(key, "allowDigests") == 0)
 		return get_allow_digests(v, c, err);
+	if (strcmp(key, "metricsListen") == 0) {
+		if (get_string(v, key, STR_EMPTY_OK, &c->metrics_listen, err) != SIGIL_STATUS_OK)
+			return SIGIL_STATUS_ERROR;
+		/* checked now: a typo is a startup error naming the key, not a
+		 * missing endpoint discovered later */
+		struct sockaddr_storage sa;
+		socklen_t sl;
+		if (c->metrics_listen[0] &&
+		    sigild_metrics_listen_parse(c->metrics_listen, &sa, &sl, err) != SIGIL_STATUS_OK)
+			return sigil__err_wrap(err, "\"metricsListen\"");
+		return SIGIL_STATUS_OK;
+	}
 	return sigil__err(err, SIGIL_ERR_USAGE, "unknown key \"%.200s\" (see sigild.json.md for the keys)", key);
 }
 
@@ -438,59 +456,6 @@ sigil_status sigild_config_parse(sigild_config *cfg, const uint8_t *buf, size_t 
 	return SIGIL_STATUS_OK;
 }
 
-static sigil_status read_file(const char *path, uint8_t **out, size_t *len, int *missing, sigil_error *err)
-{
-	*missing = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			*missing = 1;
-			return SIGIL_STATUS_ERROR;
-		}
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return sigil__err(err, SIGIL_ERR_IO, "%s: not a regular file", path);
-	}
-	if ((uint64_t)sb.st_size > SIGILD_MAX_CONFIG_SIZE) {
-		close(fd);
-		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: %lld bytes, more than the %u allowed", path,
-			(long long)sb.st_size, SIGILD_MAX_CONFIG_SIZE);
-	}
-	size_t cap = SIGILD_MAX_CONFIG_SIZE + 1, n = 0;
-	uint8_t *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return sigil__err_oom(err);
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			free(buf);
-			close(fd);
-			return sigil__err(err, SIGIL_ERR_LIMIT, "%s: more than %u bytes", path,
-				SIGILD_MAX_CONFIG_SIZE);
-		}
-	}
-	close(fd);
-	*out = buf;
-	*len = n;
-	return SIGIL_STATUS_OK;
-}
-
 sigil_status sigild_config_load(sigild_config *cfg, const char *path, bool path_is_default,
 	sigil_error *err)
 {
@@ -501,16 +466,18 @@ sigil_status sigild_config_load(sigild_config *cfg, const char *path, bool path_
 		return SIGIL_STATUS_ERROR;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int missing = 0;
-	if (read_file(path, &buf, &len, &missing, err) != SIGIL_STATUS_OK) {
-		if (missing && path_is_default) {
+	if (sigil__file_read(path, NULL, SIGILD_MAX_CONFIG_SIZE, SIGIL__FILE_MISSING_OK, &buf, &len, NULL,
+		err) != SIGIL_STATUS_OK) {
+		sigild_config_clear(&c);
+		return SIGIL_STATUS_ERROR;
+	}
+	if (!buf) {
+		if (path_is_default) {
 			*cfg = c;
 			return SIGIL_STATUS_OK;
 		}
 		sigild_config_clear(&c);
-		if (missing)
-			return sigil__err(err, SIGIL_ERR_IO, "%s: no such file", path);
-		return SIGIL_STATUS_ERROR;
+		return sigil__err(err, SIGIL_ERR_IO, "%s: no such file", path);
 	}
 	sigil_status st = sigild_config_parse(&c, buf, len, err);
 	free(buf);

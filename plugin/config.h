@@ -15,6 +15,8 @@
 #define SIGILD_DEFAULT_CONFIG_DIR "/etc/sigil"
 #define SIGILD_DEFAULT_REGISTRY_CONFIG "/etc/containerd/certs.d"
 #define SIGILD_DEFAULT_STATE_DIR "/var/lib/sigil"
+/* loopback only: the DaemonSet chooses to expose it to the cluster */
+#define SIGILD_DEFAULT_METRICS_LISTEN "127.0.0.1:9464"
 
 typedef enum sigild_mode {
 	SIGILD_MODE_ENFORCE = 0,
@@ -56,6 +58,9 @@ typedef struct sigild_config {
 	bool revocation_allow_https;      /* false: http endpoints only (spec §6) */
 	int64_t revocation_ocsp_timeout_ms; /* 2000 */
 	int64_t revocation_crl_timeout_ms;  /* 5000 */
+	/* "metricsListen": "<IPv4>:<port>" or "[<IPv6>]:<port>" of the
+	 * Prometheus / probe endpoint (docs/metrics.md), "" = none */
+	char *metrics_listen;
 } sigild_config;
 
 /* sigild_config_defaults - fill every field with its default. */

@@ -1,6 +1,7 @@
-/* server.h - sigild's gRPC server (gRPC C core, not C++): the unix socket,
- * a fixed pool of worker threads, and the sigil.v1.Verifier methods mapped
- * onto the service layer (service.h). Any standard gRPC client can call it. */
+/* server.h - sigild's gRPC server (gRPC over HTTP/2 on libnghttp2, not
+ * libgrpc: server.c says why): the unix socket, an I/O thread, a fixed
+ * pool of worker threads, and the sigil.v1.Verifier methods mapped onto
+ * the service layer (service.h). Any standard gRPC client can call it. */
 #ifndef SIGILD_SERVER_H
 #define SIGILD_SERVER_H
 
@@ -11,8 +12,9 @@
 #include "service.h"
 
 /* The largest request message accepted. A VerifyRequest is an image name,
- * a digest, a descriptor and some user metadata: a few KiB at most. gRPC
- * itself rejects anything larger (RESOURCE_EXHAUSTED) before we see it. */
+ * a digest, a descriptor and some user metadata: a few KiB at most.
+ * Anything larger is refused from its length prefix (RESOURCE_EXHAUSTED)
+ * before it is buffered (grpc_conn.c). */
 #define SIGILD_MAX_REQUEST_BYTES ((size_t)1 << 20)
 /* Worker threads: at least one, and a sane ceiling for a typo'd config. */
 #define SIGILD_MAX_WORKERS 256
@@ -43,8 +45,7 @@ typedef struct sigild_server sigild_server;
 /* sigild_server_start - create the socket's directory if missing (0755),
  * refuse when another process answers on the socket, remove a stale socket
  * file, bind it with mode 0600 and start serving with opts->workers
- * threads. svc is borrowed and must outlive the server. Requires
- * grpc_init() to have been called. */
+ * threads. svc is borrowed and must outlive the server. */
 SIGIL_MUST_CHECK sigil_status sigild_server_start(sigild_server **out, sigild_service *svc,
 	const sigild_server_options *opts, sigil_error *err);
 

@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "reload.h"
 #include "refresh.h"
+#include "metrics.h"
 #include "util.h"
 
 /* notation caps user metadata requirements too (bounds.h
@@ -54,6 +55,18 @@ struct sigild_service {
 	int64_t started_ms;
 
 	atomic_uint_fast64_t allows, denies, errors, dry_run_would_deny;
+
+	/* docs/metrics.md; counted where the event happens, or read from
+	 * the cache's and the refresher's own counters at each scrape */
+	sigild_metrics *metrics;
+	struct {
+		sigild_metric *verifications, *failures, *duration, *invalid, *errors;
+		sigild_metric *cache_hits, *cache_misses, *cache_evictions, *cache_entries, *cache_capacity;
+		sigild_metric *registry_requests;
+		sigild_metric *rev_passes, *rev_refreshed, *rev_failures, *rev_deferred, *rev_crls, *rev_ocsp;
+		sigild_metric *reloads, *revision, *reload_failed;
+		sigild_metric *build_info, *up, *ready;
+	} m;
 };
 
 static int64_t now_ms(void)
@@ -70,9 +83,22 @@ static int64_t now_us(void)
 
 /* --- registry client pool ------------------------------------------- */
 
-static sigil_status registry_new(const sigild_config *cfg, sigil_registry **out, sigil_error *err)
+/* one registry request: counted by host and status class; hosts come
+ * from image names, so the family folds them into "other" past its cap */
+static void on_registry_request(void *ctx, const char *host, long status)
+{
+	static const char *const classes[] = { "error", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	long c = status / 100;
+	const char *v[2] = { host, classes[c >= 1 && c <= 5 ? c : 0] };
+	sigild_metric_add(ctx, v, 1);
+}
+
+static sigil_status registry_new(const sigild_config *cfg, sigild_metric *requests,
+	sigil_registry **out, sigil_error *err)
 {
 	sigil_registry_options o = SIGIL_REGISTRY_OPTIONS_INIT;
+	o.on_request = requests ? on_registry_request : NULL;
+	o.on_request_ctx = requests;
 	o.hosts_dir = cfg->registry_config && cfg->registry_config[0] ? cfg->registry_config : NULL;
 	o.docker_config = cfg->docker_config;
 	o.credential_provider_config = cfg->credential_provider_config;
@@ -96,7 +122,7 @@ static sigil_status pool_acquire(sigild_service *s, int64_t deadline_ms, sigil_r
 		if (s->pool_created < s->pool_max) {
 			s->pool_created++;
 			pthread_mutex_unlock(&s->pool_lock);
-			if (registry_new(&s->cfg, out, err) == SIGIL_STATUS_OK)
+			if (registry_new(&s->cfg, s->m.registry_requests, out, err) == SIGIL_STATUS_OK)
 				return SIGIL_STATUS_OK;
 			pthread_mutex_lock(&s->pool_lock);
 			s->pool_created--;
@@ -147,12 +173,202 @@ void sigild_service_free(sigild_service *s)
 	free(s->last_reload_error);
 	sigild_cache_free(s->cache);
 	sigild_audit_close(s->audit);
+	sigild_metrics_free(s->metrics);
 	sigild_config_clear(&s->cfg);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->reload_lock);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	free(s);
+}
+
+/* --- metrics (docs/metrics.md) ---------------------------------------- */
+
+/* 100 µs (a cache hit) to 10 s (beyond the forwarder's 8 s deadline) */
+static const double DURATION_BUCKETS[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
+/* Caps on the label values that come from outside sigild's code: policy
+ * names (bounded by the trust policy's statements, but a reload can bring
+ * new ones) and registry hosts (bounded by nothing but the images
+ * pulled). Past them, the value is "other". */
+#define METRICS_MAX_POLICIES 64
+#define METRICS_MAX_HOSTS 32
+
+#define COUNTER(n, h) .name = n, .help = h, .type = SIGILD_METRIC_COUNTER, .fold_label = -1, .max_series = 1
+#define GAUGE(n, h) .name = n, .help = h, .type = SIGILD_METRIC_GAUGE, .fold_label = -1, .max_series = 1
+
+static void metrics_collect(sigild_metrics *m, void *ctx);
+
+static sigil_status metrics_init(sigild_service *s, sigil_error *err)
+{
+	const struct { sigild_metric_desc d; sigild_metric **out; } defs[] = {
+		{ { .name = "sigil_verifications_total",
+		    .help = "Verification requests answered, by final verdict (allow, deny, or would-deny: "
+			    "denied by verification but let through in dry-run mode) and trust policy "
+			    "statement (\"none\" when none applied)",
+		    .type = SIGILD_METRIC_COUNTER, .label_count = 2, .labels = { "verdict", "policy" },
+		    .fold_label = 1, .max_series = 3 * METRICS_MAX_POLICIES }, &s->m.verifications },
+		{ { .name = "sigil_verification_failures_total",
+		    .help = "Verifications that failed (including dry-run would-denies), by the failing check "
+			    "(integrity, authenticity, ..., or no-signature, retrieval, error)",
+		    .type = SIGILD_METRIC_COUNTER, .label_count = 1, .labels = { "check" },
+		    .fold_label = 0, .max_series = 32 }, &s->m.failures },
+		{ { .name = "sigil_verification_duration_seconds",
+		    .help = "Time to answer a verification request: from the verdict cache (cached) or "
+			    "verified now (cold); break-glass allow-list answers are not observed",
+		    .type = SIGILD_METRIC_HISTOGRAM, .label_count = 1, .labels = { "path" },
+		    .fold_label = -1, .max_series = 2, .buckets = DURATION_BUCKETS,
+		    .bucket_count = sizeof DURATION_BUCKETS / sizeof DURATION_BUCKETS[0] }, &s->m.duration },
+		{ { COUNTER("sigil_invalid_requests_total",
+		    "Verification requests refused as unusable (missing or malformed name or digest)") },
+		  &s->m.invalid },
+		{ { COUNTER("sigil_verification_errors_total",
+		    "Verifications that could not run to a verdict (registry unreachable, deadline, busy "
+		    "workers, internal errors): each is a deny") }, &s->m.errors },
+		{ { COUNTER("sigil_cache_hits_total",
+		    "Verdicts served from the cache, or from a concurrent request's verification") },
+		  &s->m.cache_hits },
+		{ { COUNTER("sigil_cache_misses_total", "Cache lookups that had to verify") }, &s->m.cache_misses },
+		{ { COUNTER("sigil_cache_evictions_total",
+		    "Cached verdicts dropped to make room (least recently used first)") }, &s->m.cache_evictions },
+		{ { GAUGE("sigil_cache_entries", "Verdicts in the cache") }, &s->m.cache_entries },
+		{ { GAUGE("sigil_cache_capacity", "Verdict cache size (cache.maxEntries)") }, &s->m.cache_capacity },
+		{ { .name = "sigil_registry_requests_total",
+		    .help = "HTTP requests to registries (token servers excluded), by registry host "
+			    "(\"other\" past 32 hosts) and status class (2xx..5xx, error: no response)",
+		    .type = SIGILD_METRIC_COUNTER, .label_count = 2, .labels = { "host", "status" },
+		    .fold_label = 0, .max_series = 6 * METRICS_MAX_HOSTS }, &s->m.registry_requests },
+		{ { COUNTER("sigil_revocation_refresh_passes_total",
+		    "Completed passes of the background CRL / OCSP refresher") }, &s->m.rev_passes },
+		{ { COUNTER("sigil_revocation_refreshed_total",
+		    "CRLs and OCSP responses downloaded again by the refresher") }, &s->m.rev_refreshed },
+		{ { COUNTER("sigil_revocation_refresh_failures_total",
+		    "Refresher downloads that failed (endpoint down, invalid answer)") }, &s->m.rev_failures },
+		{ { COUNTER("sigil_revocation_refresh_deferred_total",
+		    "Due entries left to a later pass (back-off, per-pass bounds)") }, &s->m.rev_deferred },
+		{ { GAUGE("sigil_revocation_cached_crls", "CRLs in the revocation cache at the last pass") },
+		  &s->m.rev_crls },
+		{ { GAUGE("sigil_revocation_cached_ocsp_responses",
+		    "OCSP responses in the revocation cache at the last pass") }, &s->m.rev_ocsp },
+		{ { .name = "sigil_policy_reloads_total",
+		    .help = "Reloads of the trust policy and trust store, by result (success, failure: the "
+			    "previous configuration stays in force)",
+		    .type = SIGILD_METRIC_COUNTER, .label_count = 1, .labels = { "result" },
+		    .fold_label = -1, .max_series = 2 }, &s->m.reloads },
+		{ { .name = "sigil_policy_revision_info",
+		    .help = "The trust configuration revision in force (sha256 of the policy and trust "
+			    "store files, as sigil status shows it); always 1, one series",
+		    .type = SIGILD_METRIC_GAUGE, .label_count = 1, .labels = { "revision" },
+		    .fold_label = -1, .max_series = 1 }, &s->m.revision },
+		{ { GAUGE("sigil_policy_reload_failed",
+		    "1 when the last reload failed and an older configuration is in force") },
+		  &s->m.reload_failed },
+		{ { .name = "sigil_build_info", .help = "sigil's version; always 1",
+		    .type = SIGILD_METRIC_GAUGE, .label_count = 1, .labels = { "version" },
+		    .fold_label = -1, .max_series = 1 }, &s->m.build_info },
+		{ { GAUGE("sigil_up", "1 while sigild runs") }, &s->m.up },
+		{ { GAUGE("sigil_ready",
+		    "1 when a valid trust policy is loaded and sigild serves its socket (as /readyz)") },
+		  &s->m.ready },
+	};
+	if (sigild_metrics_new(&s->metrics, err) != SIGIL_STATUS_OK)
+		return SIGIL_STATUS_ERROR;
+	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
+		if (sigild_metrics_add(s->metrics, &defs[i].d, defs[i].out, err) != SIGIL_STATUS_OK)
+			return SIGIL_STATUS_ERROR;
+	const char *version[1] = { sigil_version() };
+	sigild_metric_set(s->m.build_info, version, 1);
+	sigild_metric_set(s->m.up, NULL, 1);
+	/* the families read at scrape time exist from the start, at 0 */
+	sigild_metric_add(s->m.invalid, NULL, 0);
+	sigild_metric_add(s->m.errors, NULL, 0);
+	static const char *const results[] = { "success", "failure" };
+	for (size_t i = 0; i < 2; i++)
+		sigild_metric_add(s->m.reloads, &results[i], 0);
+	sigild_metrics_set_collector(s->metrics, metrics_collect, s);
+	return SIGIL_STATUS_OK;
+}
+
+static void metrics_collect(sigild_metrics *m, void *ctx)
+{
+	sigild_service *s = ctx;
+	(void)m;
+	if (!s->cache || !s->snap)
+		return; /* still starting */
+	sigild_cache_stats cs;
+	sigild_cache_stats_get(s->cache, &cs);
+	sigild_metric_set(s->m.cache_hits, NULL, (double)cs.hits);
+	sigild_metric_set(s->m.cache_misses, NULL, (double)cs.misses);
+	sigild_metric_set(s->m.cache_evictions, NULL, (double)cs.evictions);
+	sigild_metric_set(s->m.cache_entries, NULL, (double)cs.entries);
+	sigild_metric_set(s->m.cache_capacity, NULL, (double)cs.capacity);
+	sigild_metric_set(s->m.errors, NULL, (double)atomic_load(&s->errors));
+	if (s->refresher) {
+		sigild_refresh_stats fs;
+		sigild_refresher_stats(s->refresher, &fs);
+		sigild_metric_set(s->m.rev_passes, NULL, (double)fs.passes);
+		sigild_metric_set(s->m.rev_refreshed, NULL, (double)fs.refreshed);
+		sigild_metric_set(s->m.rev_failures, NULL, (double)fs.failures);
+		sigild_metric_set(s->m.rev_deferred, NULL, (double)fs.deferred);
+		sigild_metric_set(s->m.rev_crls, NULL, (double)fs.crl_entries);
+		sigild_metric_set(s->m.rev_ocsp, NULL, (double)fs.ocsp_entries);
+	}
+	sigild_snapshot *snap = snapshot_get(s);
+	const char *rev[1] = { snap->revision };
+	sigild_metric_set_only(s->m.revision, rev, 1);
+	sigild__snapshot_unref(snap);
+	pthread_mutex_lock(&s->lock);
+	bool failed = s->last_reload_error != NULL;
+	pthread_mutex_unlock(&s->lock);
+	sigild_metric_set(s->m.reload_failed, NULL, failed ? 1 : 0);
+	sigild_metric_set(s->m.ready, NULL, sigild_service_ready(s, NULL, 0) ? 1 : 0);
+}
+
+/* failure_check - the failing check of a deny, for the failures counter:
+ * the first failed signature's check when every signature failed, else
+ * the failure ("no-signature", "retrieval", ...), "none" when unnamed */
+static const char *failure_check(const Sigil__V1__VerifyResponse *r)
+{
+	if (r->failure && strcmp(r->failure, "signatures") == 0)
+		for (size_t i = 0; i < r->n_signatures; i++)
+			if (r->signatures[i]->failed_check && r->signatures[i]->failed_check[0])
+				return r->signatures[i]->failed_check;
+	return r->failure && r->failure[0] ? r->failure : "none";
+}
+
+static void metrics_count(sigild_service *s, const Sigil__V1__VerifyResponse *r, bool denied,
+	int64_t elapsed_us)
+{
+	const char *v[2] = { !denied ? "allow" : r->dry_run_override ? "would-deny" : "deny",
+		r->policy && r->policy[0] ? r->policy : "none" };
+	sigild_metric_add(s->m.verifications, v, 1);
+	if (denied) {
+		const char *c[1] = { failure_check(r) };
+		sigild_metric_add(s->m.failures, c, 1);
+	}
+	if (!r->allow_listed) {
+		const char *p[1] = { r->cached ? "cached" : "cold" };
+		sigild_metric_observe(s->m.duration, p, (double)elapsed_us / 1e6);
+	}
+}
+
+sigild_metrics *sigild_service_metrics(sigild_service *s)
+{
+	return s ? s->metrics : NULL;
+}
+
+bool sigild_service_ready(void *svc, char *why, size_t why_len)
+{
+	sigild_service *s = svc;
+	/* a failed reload keeps the previous (valid) configuration in force,
+	 * so the service stays ready; only a missing one is not */
+	pthread_mutex_lock(&s->lock);
+	bool ok = s->snap != NULL && s->snap->verifier != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!ok && why && why_len)
+		snprintf(why, why_len, "no trust policy loaded");
+	return ok;
 }
 
 static sigil_revocation_options revocation_options(const sigild_service *s);
@@ -193,7 +409,11 @@ sigil_status sigild_service_new(sigild_service **out, const sigild_config *cfg, 
 	 * directory, docker config, credential providers) fail at startup,
 	 * not on the first pull */
 	sigil_registry *reg = NULL;
-	if (registry_new(&s->cfg, &reg, err) != SIGIL_STATUS_OK) {
+	if (metrics_init(s, err) != SIGIL_STATUS_OK) {
+		sigild_service_free(s);
+		return SIGIL_STATUS_ERROR;
+	}
+	if (registry_new(&s->cfg, s->m.registry_requests, &reg, err) != SIGIL_STATUS_OK) {
 		sigild_service_free(s);
 		return sigil__err_wrap(err, "registry configuration");
 	}
@@ -262,7 +482,13 @@ static void set_reload_error(sigild_service *s, const char *msg)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static sigil_status reload_locked(sigild_service *s, sigil_error *err)
+static void reload_count(sigild_service *s, bool ok)
+{
+	const char *v[1] = { ok ? "success" : "failure" };
+	sigild_metric_add(s->m.reloads, v, 1);
+}
+
+static sigil_status reload_now(sigild_service *s, sigil_error *err)
 {
 	sigild_snapshot *snap = NULL;
 	sigil_revocation_options rev = revocation_options(s);
@@ -288,6 +514,13 @@ static sigil_status reload_locked(sigild_service *s, sigil_error *err)
 	return SIGIL_STATUS_OK;
 }
 
+static sigil_status reload_locked(sigild_service *s, sigil_error *err)
+{
+	sigil_status st = reload_now(s, err);
+	reload_count(s, st == SIGIL_STATUS_OK);
+	return st;
+}
+
 sigil_status sigild_service_reload(sigild_service *s, sigil_error *err)
 {
 	if (!s)
@@ -306,6 +539,8 @@ sigil_status sigild_service_reload_if_changed(sigild_service *s, bool *changed, 
 	pthread_mutex_lock(&s->reload_lock);
 	char *rev = NULL;
 	sigil_status st = sigild__trust_revision(s->cfg.config_dir, &rev, err);
+	if (st != SIGIL_STATUS_OK)
+		reload_count(s, false); /* the files could not even be read */
 	if (st == SIGIL_STATUS_OK) {
 		sigild_snapshot *cur = snapshot_get(s);
 		int same = strcmp(cur->revision, rev) == 0;
@@ -744,6 +979,7 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 	if (request_parse(req, &q, err) != SIGIL_STATUS_OK) {
 		request_clear(&q);
 		atomic_fetch_add(&s->errors, 1);
+		sigild_metric_add(s->m.invalid, NULL, 1);
 		/* an unusable request is denied by the caller; the log still
 		 * records that a pull was refused and why */
 		char reason[SIGIL_ERROR_MESSAGE_MAX + 32];
@@ -764,7 +1000,8 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 	int64_t elapsed = now_us() - t0;
 	if (!r->cached)
 		r->elapsed_us = elapsed;
-	if (r->verdict != SIGIL__V1__VERDICT__VERDICT_ALLOW && s->cfg.mode == SIGILD_MODE_DRY_RUN) {
+	bool denied = r->verdict != SIGIL__V1__VERDICT__VERDICT_ALLOW;
+	if (denied && s->cfg.mode == SIGILD_MODE_DRY_RUN) {
 		/* design rule 1: dry-run lets the pull through, and says what
 		 * enforce mode would have done */
 		char *reason = NULL;
@@ -784,6 +1021,7 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 		atomic_fetch_add(&s->allows, 1);
 	else
 		atomic_fetch_add(&s->denies, 1);
+	metrics_count(s, r, denied, elapsed);
 	audit_request(s, q.image, q.digest, r, elapsed);
 	request_clear(&q);
 	*out = r;

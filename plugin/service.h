@@ -6,9 +6,11 @@
 #define SIGILD_SERVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sigil/error.h>
 #include "config.h"
+#include "metrics.h"
 #include "sigil/v1/verifier.pb-c.h"
 
 typedef struct sigild_service sigild_service;
@@ -56,5 +58,15 @@ char *sigild_service_revision(sigild_service *s);
 /* sigild_service_reopen_audit - reopen the audit log file (log rotation,
  * SIGHUP). */
 SIGIL_MUST_CHECK sigil_status sigild_service_reopen_audit(sigild_service *s, sigil_error *err);
+
+/* sigild_service_metrics - the service's metrics registry (borrowed,
+ * lives as long as s), for sigild's HTTP endpoint (docs/metrics.md). */
+sigild_metrics *sigild_service_metrics(sigild_service *s);
+
+/* sigild_service_ready - whether a valid trust configuration is in force
+ * (a failed reload keeps the previous one, so it stays ready); svc is a
+ * sigild_service, typed void * to serve as a sigild_ready_fn. why (may be
+ * NULL) receives the reason when not. */
+bool sigild_service_ready(void *svc, char *why, size_t why_len);
 
 #endif

@@ -32,10 +32,10 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include <grpc/grpc.h>
 #include <sigil/registry.h>
 
 #include "config.h"
+#include "metrics_http.h"
 #include "server.h"
 #include "service.h"
 
@@ -376,6 +376,7 @@ int main(int argc, char **argv)
 	sigil_error err = SIGIL_ERROR_INIT;
 	sigild_service *svc = NULL;
 	sigild_server *srv = NULL;
+	sigild_metrics_server *msrv = NULL;
 	sigild_server_options sopts;
 	sigset_t mask;
 	int opt, sfd, rc = 1;
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 
-	/* Before any thread exists (gRPC starts its own in grpc_init), so
+	/* Before any thread exists (the server's loop and workers), so
 	 * every thread inherits the mask and only the signalfd sees them. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -467,7 +468,6 @@ int main(int argc, char **argv)
 		goto out_sfd;
 	}
 
-	grpc_init();
 	memset(&sopts, 0, sizeof(sopts));
 	sopts.socket_path = cfg.socket;
 	sopts.workers = cfg.workers;
@@ -476,17 +476,28 @@ int main(int argc, char **argv)
 	sopts.log_debug = log_threshold >= SIGILD_LOG_DEBUG;
 	if (sigild_server_start(&srv, svc, &sopts, &err) != SIGIL_STATUS_OK) {
 		log_msg(SIGILD_LOG_ERR, "%s", err.message);
-		goto out_grpc;
+		goto out_svc;
 	}
 	log_msg(SIGILD_LOG_INFO, "listening on %s (%zu workers, mode %s, configuration %s)",
 		cfg.socket, cfg.workers, cfg.mode == SIGILD_MODE_DRY_RUN ? "dry-run" : "enforce",
 		cfg.config_dir);
+	/* started once the socket is served and stopped before it goes, so
+	 * /readyz answers only while both hold; a failure to listen is logged
+	 * but does not stop verification (metrics never break pulls) */
+	if (cfg.metrics_listen && cfg.metrics_listen[0]) {
+		if (sigild_metrics_server_start(&msrv, cfg.metrics_listen, sigild_service_metrics(svc),
+			sigild_service_ready, svc, &err) != SIGIL_STATUS_OK)
+			log_msg(SIGILD_LOG_ERR, "metrics: %s; continuing without them", err.message);
+		else
+			log_msg(SIGILD_LOG_INFO, "metrics on http://%s (port %u): /metrics /healthz /readyz",
+				cfg.metrics_listen, (unsigned)sigild_metrics_server_port(msrv));
+	}
 
 	rc = run(svc, &cfg, sfd);
+	sigild_metrics_server_stop(msrv);
 	sigild_server_stop(srv, SHUTDOWN_GRACE_MS);
 	log_msg(SIGILD_LOG_INFO, "stopped");
-out_grpc:
-	grpc_shutdown();
+out_svc:
 	sigild_service_free(svc);
 out_sfd:
 	close(sfd);

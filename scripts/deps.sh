@@ -6,9 +6,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential pkg-config meson ninja-build python3 openssl ca-certificates
   libssl-dev libjson-c-dev libcbor-dev libcurl4-openssl-dev libyaml-dev
-  libprotobuf-c-dev protobuf-c-compiler libgrpc-dev libnghttp2-dev
+  libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev
   clang docker-registry apache2-utils python3-grpcio python3-grpc-tools
-  python3-yaml
+  python3-yaml libmicrohttpd-dev
 )
 
 missing=()

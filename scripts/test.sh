@@ -54,7 +54,7 @@ meson test -C build/sanitize --print-errorlogs --no-rebuild \
   --suite differential --suite daemon --suite integration \
   || true
 echo "== tests (release build)"
-meson test -C build/release --print-errorlogs --no-rebuild --suite install --suite unit --suite bench-smoke || true
+meson test -C build/release --print-errorlogs --no-rebuild --suite install --suite unit --suite bench-smoke --suite package || true
 
 python3 - "$ROOT/build/sanitize/meson-logs/testlog.json" "$ROOT/build/release/meson-logs/testlog.json" <<'PY'
 import json, sys

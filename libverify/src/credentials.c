@@ -15,6 +15,7 @@
 #include "credentials.h"
 #include "credentials_internal.h"
 #include "errors.h"
+#include "fileio.h"
 #include "jsonutil.h"
 
 /* docker/cli configfile: Docker Hub's credentials live under the index
@@ -391,56 +392,10 @@ sigil_status sigil__docker_config_parse(const uint8_t *buf, size_t len, const ch
 	return st;
 }
 
-/* read a whole regular file of at most `max` bytes; *missing when ENOENT */
-static sigil_status read_file(const char *path, size_t max, const char *what, uint8_t **buf,
-	size_t *len, bool *missing, sigil_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT && missing) {
-			*missing = true;
-			return SIGIL_STATUS_OK;
-		}
-		return sigil__err(err, SIGIL_ERR_IO, "%s %s: %s", what, path, strerror(errno));
-	}
-	_cleanup_(closep) int f = fd;
-	struct stat sb;
-	if (fstat(f, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return sigil__err(err, SIGIL_ERR_IO, "%s %s: not a regular file", what, path);
-	if ((uint64_t)sb.st_size > max)
-		return sigil__err(err, SIGIL_ERR_LIMIT, "%s %s: larger than %zu bytes", what, path, max);
-	uint8_t *b = malloc(max + 1);
-	if (!b)
-		return sigil__err_oom(err);
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(f, b + n, max + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			return sigil__err(err, SIGIL_ERR_IO, "%s %s: %s", what, path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			free(b);
-			return sigil__err(err, SIGIL_ERR_LIMIT, "%s %s: larger than %zu bytes", what, path, max);
-		}
-	}
-	*buf = b;
-	*len = n;
-	if (missing)
-		*missing = false;
-	return SIGIL_STATUS_OK;
-}
-
 sigil_status sigil__cred_read_file(const char *path, const char *what, uint8_t **buf,
 	size_t *len, sigil_error *err)
 {
-	return read_file(path, SIGIL_MAX_CRED_CONFIG_SIZE, what, buf, len, NULL, err);
+	return sigil__file_read(path, what, SIGIL_MAX_CRED_CONFIG_SIZE, 0, buf, len, NULL, err);
 }
 
 static sigil_status load_docker_config(const char *path, docker_cfg *dc, sigil_error *err)
@@ -470,9 +425,9 @@ static sigil_status load_docker_config(const char *path, docker_cfg *dc, sigil_e
 	}
 	uint8_t *b = NULL;
 	size_t len = 0;
-	bool missing = false;
-	SIGIL_TRY(read_file(path, SIGIL_MAX_CRED_CONFIG_SIZE, "docker config", &b, &len, &missing, err));
-	if (missing) {
+	SIGIL_TRY(sigil__file_read(path, "docker config", SIGIL_MAX_CRED_CONFIG_SIZE, SIGIL__FILE_MISSING_OK, &b,
+		&len, NULL, err));
+	if (!b) {
 		memset(dc, 0, sizeof *dc);
 		dc->path = strdup(path);
 		return dc->path ? SIGIL_STATUS_OK : sigil__err_oom(err);

@@ -14,7 +14,9 @@
 #include "bounds.h"
 #include "cleanup.h"
 #include "errors.h"
+#include "fileio.h"
 #include "hosts.h"
+#include "pathclean.h"
 #include "toml.h"
 
 #define HOSTS_PATH_MAX 4096
@@ -93,47 +95,6 @@ static sigil_status list_add(char ***list, size_t *count, char *s, sigil_error *
 	return SIGIL_STATUS_OK;
 }
 
-/* path_clean - Go's path.Clean / filepath.Clean on Unix, in place: collapse
- * "//", drop ".", resolve ".." lexically; "" becomes "." */
-static void path_clean(char *p)
-{
-	bool rooted = p[0] == '/';
-	size_t r = 0, w = 0, dotdot = 0, n = strlen(p);
-	if (rooted) {
-		p[w++] = '/';
-		r = 1;
-		dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && p[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					p[w++] = '/';
-				p[w++] = '.';
-				p[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				p[w++] = '/';
-			while (r < n && p[r] != '/')
-				p[w++] = p[r++];
-		}
-	}
-	if (w == 0)
-		p[w++] = '.';
-	p[w] = '\0';
-}
-
 /* makeAbsPath (hosts.go): absolute paths as given, others joined to the
  * hosts.toml directory and cleaned (filepath.Join) */
 static char *abs_path(const char *p, const char *base)
@@ -149,7 +110,7 @@ static char *abs_path(const char *p, const char *base)
 	memcpy(out, base, bl);
 	out[bl] = '/';
 	memcpy(out + bl + 1, p, pl + 1);
-	path_clean(out);
+	sigil__path_clean(out);
 	return out;
 }
 
@@ -404,7 +365,7 @@ static sigil_status parse_server(ctx *C, const sigil__toml_value *at, const char
 	char *p = out->h.path;
 	if (pl > 0) {
 		memcpy(p, path, pl + 1);
-		path_clean(p);
+		sigil__path_clean(p);
 		/* containerd would make "https://h/" into "//v2"; a bare "/" is
 		 * taken as no path */
 		if (strcmp(p, "/") == 0)
@@ -810,32 +771,6 @@ sigil_status sigil__hosts_parse(const uint8_t *buf, size_t len, const char *dir,
 	return st;
 }
 
-/* read a whole file, bounded */
-static sigil_status read_file(const char *path, size_t max, uint8_t **buf, size_t *len, bool *missing,
-	sigil_error *err)
-{
-	*missing = false;
-	_cleanup_(fclosep) FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT) {
-			*missing = true;
-			return SIGIL_STATUS_OK;
-		}
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	_cleanup_free_ uint8_t *b = malloc(max + 1);
-	if (!b)
-		return sigil__err_oom(err);
-	size_t n = fread(b, 1, max + 1, f);
-	if (ferror(f))
-		return sigil__err(err, SIGIL_ERR_IO, "%s: read error", path);
-	if (n > max)
-		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: larger than %zu bytes", path, max);
-	*buf = TAKE_PTR(b);
-	*len = n;
-	return SIGIL_STATUS_OK;
-}
-
 static int cmp_names(const struct dirent **a, const struct dirent **b)
 {
 	/* os.ReadDir sorts by file name, bytewise */
@@ -952,10 +887,9 @@ sigil_status sigil__hosts_resolve(const char *hosts_dir, const char *domain, int
 		(void)snprintf(file, sizeof file, "%s/hosts.toml", dir);
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		bool missing = false;
-		st = read_file(file, SIGIL_MAX_TOML_SIZE, &buf, &len, &missing, err);
+		st = sigil__file_read(file, NULL, SIGIL_MAX_TOML_SIZE, SIGIL__FILE_MISSING_OK, &buf, &len, NULL, err);
 		if (st == SIGIL_STATUS_OK) {
-			if (missing || len == 0) {
+			if (!buf || len == 0) {
 				/* loadHostDir: no (or an empty) hosts.toml: certs.d files */
 				st = load_cert_files(dir, &l, err);
 			} else {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "cleanup.h"
 #include "errors.h"
+#include "fileio.h"
 #include "jsonutil.h"
 #include "bounds.h"
 #include "oci.h"
@@ -91,53 +92,11 @@ static const memo_entry *memo_find(layout_ctx *ctx, const char *digest)
 static sigil_status read_at(int dirfd, const char *path, size_t max, uint8_t **out, size_t *len,
 	bool *enoent, sigil_error *err)
 {
+	sigil__file_why why;
+	sigil_status st = sigil__file_read_at(dirfd, path, NULL, max, 0, out, len, &why, err);
 	if (enoent)
-		*enoent = false;
-	_cleanup_(closep) int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (enoent && errno == ENOENT)
-			*enoent = true;
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) != 0)
-		return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(sb.st_mode))
-		return sigil__err(err, SIGIL_ERR_IO, "%s: not a regular file", path);
-	if (sb.st_size < 0 || (uint64_t)sb.st_size > max)
-		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: larger than %zu bytes", path, max);
-	/* Read at most max + 1 bytes whatever fstat said: the file may grow. */
-	size_t cap = (size_t)sb.st_size + 1;
-	_cleanup_free_ uint8_t *buf = malloc(cap);
-	if (!buf)
-		return sigil__err_oom(err);
-	size_t n = 0;
-	for (;;) {
-		if (n == cap) {
-			if (cap > max)
-				return sigil__err(err, SIGIL_ERR_LIMIT, "%s: larger than %zu bytes", path, max);
-			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			uint8_t *nb = realloc(buf, ncap);
-			if (!nb)
-				return sigil__err_oom(err);
-			buf = nb;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return sigil__err(err, SIGIL_ERR_IO, "%s: %s", path, strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > max)
-		return sigil__err(err, SIGIL_ERR_LIMIT, "%s: larger than %zu bytes", path, max);
-	*out = TAKE_PTR(buf);
-	*len = n;
-	return SIGIL_STATUS_OK;
+		*enoent = st != SIGIL_STATUS_OK && why.problem == SIGIL__FILE_OPEN && why.errnum == ENOENT;
+	return st;
 }
 
 /* blob_path - "blobs/<alg>/<hex>" for a validated digest. */

@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "dn.h"
 #include "errors.h"
+#include "fileio.h"
 #include "jsonutil.h"
 #include "bounds.h"
 #include "policy_internal.h"
@@ -1005,12 +1006,6 @@ SIGIL_EXPORT sigil_status sigil_policy_parse(sigil_policy **out, const uint8_t *
 	return SIGIL_STATUS_OK;
 }
 
-/* GNU strerror_r (_GNU_SOURCE): thread-safe, unlike strerror. */
-static const char *errstr(int e, char *buf, size_t size)
-{
-	return strerror_r(e, buf, size);
-}
-
 static int err_not_regular(sigil_error *err)
 {
 	sigil__err(err, SIGIL_ERR_POLICY, "trust policy is not a regular file (symlinks are not "
@@ -1018,81 +1013,39 @@ static int err_not_regular(sigil_error *err)
 	return -1;
 }
 
-static int err_access(sigil_error *err, const char *path)
-{
-	sigil__err(err, SIGIL_ERR_IO, "unable to read trust policy due to file permissions, please "
-		"verify the permissions of %s", path);
-	return -1;
-}
-
 /* Opens a candidate policy file. Returns 1 when it does not exist, 0 with
- * the contents in *data and *len, -1 on error (err set). §3.3 "Loading". */
+ * the contents in *data and *len, -1 on error (err set). §3.3 "Loading":
+ * a symlink (dangling or not) or anything but a regular file is refused,
+ * not skipped; O_NOFOLLOW makes the open itself refuse the symlink, so
+ * nothing can be swapped in between a check and the open. */
 static int read_policy_file(const char *path, uint8_t **data, size_t *len, sigil_error *err)
 {
-	char eb[128];
+	sigil__file_why why;
+	if (sigil__file_read(path, "trust policy", SIGIL_MAX_POLICY_SIZE,
+		    SIGIL__FILE_NOFOLLOW | SIGIL__FILE_MISSING_OK, data, len, &why, err) == SIGIL_STATUS_OK)
+		return *data ? 0 : 1;
 	struct stat st;
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return 1;
-		if (errno == EACCES)
-			return err_access(err, path);
-		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
-	}
-	if (!S_ISREG(st.st_mode))
-		return err_not_regular(err);
-	_cleanup_(closep) int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == EACCES)
-			return err_access(err, path);
-		if (errno == ELOOP)
+	switch (why.problem) {
+	case SIGIL__FILE_OPEN:
+		/* ELOOP: a symlink; ENXIO: a socket */
+		if (why.errnum == ELOOP || why.errnum == ENXIO)
 			return err_not_regular(err);
-		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
-	}
-	struct stat fst;
-	if (fstat(fd, &fst) != 0)
-		return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
-	/* swapped between lstat and open */
-	if (!S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
+		/* an unreadable directory is still "not a regular file" */
+		if (why.errnum == EACCES && lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return err_not_regular(err);
+		if (why.errnum == EACCES)
+			return sigil__err(err, SIGIL_ERR_IO, "unable to read trust policy due to file "
+				"permissions, please verify the permissions of %s", path), -1;
+		return -1;
+	case SIGIL__FILE_NOT_REGULAR:
 		return err_not_regular(err);
-	if (fst.st_size < 0 || (uint64_t)fst.st_size > SIGIL_MAX_POLICY_SIZE)
+	case SIGIL__FILE_TOO_LARGE:
 		return sigil__err(err, SIGIL_ERR_LIMIT, "trust policy %s is larger than %u bytes", path,
 			(unsigned)SIGIL_MAX_POLICY_SIZE), -1;
-	/* the size may change while reading: read at most limit + 1 bytes */
-	size_t cap = (size_t)fst.st_size + 1, n = 0;
-	if (cap > (size_t)SIGIL_MAX_POLICY_SIZE + 1)
-		cap = (size_t)SIGIL_MAX_POLICY_SIZE + 1;
-	_cleanup_free_ uint8_t *buf = malloc(cap);
-	if (!buf)
-		return sigil__err_oom(err), -1;
-	for (;;) {
-		if (n == cap) {
-			if (cap > SIGIL_MAX_POLICY_SIZE)
-				return sigil__err(err, SIGIL_ERR_LIMIT, "trust policy %s is larger than %u "
-					"bytes", path, (unsigned)SIGIL_MAX_POLICY_SIZE), -1;
-			size_t ncap = cap * 2 > (size_t)SIGIL_MAX_POLICY_SIZE + 1 ?
-				(size_t)SIGIL_MAX_POLICY_SIZE + 1 : cap * 2;
-			uint8_t *g = realloc(buf, ncap);
-			if (!g)
-				return sigil__err_oom(err), -1;
-			buf = g;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return sigil__err(err, SIGIL_ERR_IO, "trust policy %s: %s", path, errstr(errno, eb, sizeof eb)), -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	default:
+		/* "trust policy <path>: <strerror>" as sigil__file_read words it */
+		return -1;
 	}
-	if (n > SIGIL_MAX_POLICY_SIZE)
-		return sigil__err(err, SIGIL_ERR_LIMIT, "trust policy %s is larger than %u bytes", path,
-			(unsigned)SIGIL_MAX_POLICY_SIZE), -1;
-	*data = TAKE_PTR(buf);
-	*len = n;
-	return 0;
 }
 
 static char *join_path(const char *dir, const char *file)

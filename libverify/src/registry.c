@@ -28,6 +28,8 @@ struct sigil_registry {
 	sigil__http *http;
 	sigil__token_cache *tokens;
 	sigil__credstore *creds;
+	void (*on_request)(void *ctx, const char *host, long http_status);
+	void *on_request_ctx;
 };
 
 /* Accept lists. Manifests by digest may be any manifest or index type. */
@@ -44,7 +46,7 @@ SIGIL_EXPORT int64_t sigil_registry_now_ms(void)
 SIGIL_EXPORT sigil_status sigil_registry_new(sigil_registry **out, const sigil_registry_options *opts,
 	sigil_error *err)
 {
-	if (!out || !opts || opts->version != SIGIL_REGISTRY_OPTIONS_VERSION)
+	if (!out || !opts || opts->version < 1 || opts->version > SIGIL_REGISTRY_OPTIONS_VERSION)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_registry_new: options missing or of another version");
 	if (opts->request_timeout_ms < 0)
 		return sigil__err(err, SIGIL_ERR_USAGE, "request timeout must not be negative");
@@ -52,6 +54,11 @@ SIGIL_EXPORT sigil_status sigil_registry_new(sigil_registry **out, const sigil_r
 	if (!r)
 		return sigil__err_oom(err);
 	r->plain_http = opts->plain_http;
+	if (opts->version >= 2) {
+		/* a version 1 struct ends before these fields */
+		r->on_request = opts->on_request;
+		r->on_request_ctx = opts->on_request_ctx;
+	}
 	r->request_timeout_ms = opts->request_timeout_ms ? opts->request_timeout_ms :
 		SIGIL_DEFAULT_REQUEST_TIMEOUT_MS;
 	if (opts->hosts_dir && !(r->hosts_dir = strdup(opts->hosts_dir))) {
@@ -192,6 +199,9 @@ static sigil_status host_request(reg_source *s, size_t i, const char *method, co
 		};
 		sigil__http_response_clear(resp);
 		sigil_status st = sigil__http_do(s->reg->http, &req, resp, err);
+		if (s->reg->on_request)
+			s->reg->on_request(s->reg->on_request_ctx, h->host,
+				st == SIGIL_STATUS_OK ? resp->status : 0);
 		for (size_t z = 0; z < oc; z++)
 			free(owned[z]);
 		if (st != SIGIL_STATUS_OK && h->http_fallback && strcmp(h->scheme, "https") == 0 &&

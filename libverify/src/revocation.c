@@ -31,6 +31,7 @@
 #include "certchain.h"
 #include "cleanup.h"
 #include "errors.h"
+#include "fileio.h"
 #include "http.h"
 #include "revocation.h"
 #include "revocation_internal.h"
@@ -656,25 +657,14 @@ int sigil__rev_file_read(const char *dir, const char *sub, const char *name, siz
 	if (snprintf(path, sizeof path, "%s%s%s/%s", dir, sub[0] ? "/" : "", sub, name) >=
 	    (int)sizeof path)
 		return 0;
-	_cleanup_(closep) int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size >= max)
+	/* a cache or seed file is never required: any failure is a miss, and
+	 * so is an empty file (a CRL or OCSP response is never empty) */
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (max == 0 || sigil__file_read(path, NULL, max - 1, SIGIL__FILE_NOFOLLOW, &buf, &len, NULL, NULL) !=
+	    SIGIL_STATUS_OK)
 		return 0;
-	size_t len = (size_t)st.st_size;
-	uint8_t *buf = malloc(len);
-	if (!buf)
-		return 0;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got != len) {
+	if (len == 0) {
 		free(buf);
 		return 0;
 	}

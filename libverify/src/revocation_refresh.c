@@ -405,17 +405,25 @@ static outcome refresh_ocsp(sigil_revocation_refresher *r, pass *p, const memo *
 
 /* ---- the refresher ------------------------------------------------------------- */
 
+/* The options both entry points take, checked in the words of the one
+ * the caller called. */
+static sigil_status check_options(const char *fn, const sigil_revocation_options *opts, sigil_error *err)
+{
+	if (!opts)
+		return sigil__err(err, SIGIL_ERR_USAGE, "%s: missing argument", fn);
+	if (opts->version != SIGIL_REVOCATION_OPTIONS_VERSION)
+		return sigil__err(err, SIGIL_ERR_USAGE, "%s: options of another version", fn);
+	if (!opts->cache_dir || !opts->cache_dir[0])
+		return sigil__err(err, SIGIL_ERR_USAGE, "%s: a cache directory is required", fn);
+	return SIGIL_STATUS_OK;
+}
+
 SIGIL_EXPORT sigil_status sigil_revocation_refresher_new(sigil_revocation_refresher **out,
 	const sigil_revocation_options *opts, sigil_error *err)
 {
-	if (!out || !opts)
+	if (!out)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_revocation_refresher_new: missing argument");
-	if (opts->version != SIGIL_REVOCATION_OPTIONS_VERSION)
-		return sigil__err(err, SIGIL_ERR_USAGE,
-			"sigil_revocation_refresher_new: options of another version");
-	if (!opts->cache_dir || !opts->cache_dir[0])
-		return sigil__err(err, SIGIL_ERR_USAGE,
-			"sigil_revocation_refresher_new: a cache directory is required");
+	SIGIL_TRY(check_options("sigil_revocation_refresher_new", opts, err));
 	sigil_revocation_refresher *r = calloc(1, sizeof *r);
 	if (!r)
 		return sigil__err_oom(err);
@@ -532,14 +540,7 @@ SIGIL_EXPORT sigil_status sigil_revocation_refresher_run(sigil_revocation_refres
 SIGIL_EXPORT sigil_status sigil_revocation_refresh(const sigil_revocation_options *opts,
 	int64_t now, int64_t horizon_s, size_t *refreshed, sigil_error *err)
 {
-	if (!opts)
-		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_revocation_refresh: missing argument");
-	if (opts->version != SIGIL_REVOCATION_OPTIONS_VERSION)
-		return sigil__err(err, SIGIL_ERR_USAGE,
-			"sigil_revocation_refresh: options of another version");
-	if (!opts->cache_dir || !opts->cache_dir[0])
-		return sigil__err(err, SIGIL_ERR_USAGE,
-			"sigil_revocation_refresh: a cache directory is required");
+	SIGIL_TRY(check_options("sigil_revocation_refresh", opts, err));
 	sigil_revocation_refresher *r = NULL;
 	SIGIL_TRY(sigil_revocation_refresher_new(&r, opts, err));
 	sigil_revocation_refresh_report rep = SIGIL_REVOCATION_REFRESH_REPORT_INIT;

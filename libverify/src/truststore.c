@@ -22,6 +22,7 @@
 #include "certchain.h"
 #include "cleanup.h"
 #include "errors.h"
+#include "fileio.h"
 #include "truststore.h"
 
 const char *sigil__store_type_name(sigil__store_type t)
@@ -273,75 +274,29 @@ static sigil_status list_dir(int dfd, const char *name, const char *type, nameli
 	return SIGIL_STATUS_OK;
 }
 
-/* Read one regular file, at most SIGIL_MAX_CERT_FILE_SIZE bytes. */
+/* Read one regular file, at most SIGIL_MAX_CERT_FILE_SIZE bytes, in
+ * notation's words for what goes wrong. O_NOFOLLOW: a symlink swapped in
+ * since the lstat is still refused. */
 static sigil_status read_entry(int dfd, const char *file, const char *name, const char *type,
 	uint8_t **buf, size_t *len, sigil_error *err)
 {
-	/* O_NOFOLLOW: a symlink swapped in since the lstat is still refused;
-	 * O_NONBLOCK: a FIFO swapped in does not block the open. */
-	_cleanup_(closep) int fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return sigil__err(err, SIGIL_ERR_POLICY,
-				"trusted certificate %s in trust store %s of type %s is not a regular file (symlinks are not supported)",
-				file, name, type);
-		return sigil__err(err, SIGIL_ERR_IO,
-			"failed to read the trusted certificate %s in trust store %s of type %s: %s",
-			file, name, type, strerror(errno));
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return sigil__err(err, SIGIL_ERR_IO,
-			"failed to read the trusted certificate %s in trust store %s of type %s: %s",
-			file, name, type, strerror(errno));
-	if (!S_ISREG(st.st_mode))
+	sigil__file_why why;
+	if (sigil__file_read_at(dfd, file, NULL, SIGIL_MAX_CERT_FILE_SIZE, SIGIL__FILE_NOFOLLOW, buf, len,
+		    &why, err) == SIGIL_STATUS_OK)
+		return SIGIL_STATUS_OK;
+	if (why.problem == SIGIL__FILE_NOT_REGULAR || (why.problem == SIGIL__FILE_OPEN && why.errnum == ELOOP))
 		return sigil__err(err, SIGIL_ERR_POLICY,
 			"trusted certificate %s in trust store %s of type %s is not a regular file (symlinks are not supported)",
 			file, name, type);
-	if (st.st_size < 0 || (unsigned long long)st.st_size > SIGIL_MAX_CERT_FILE_SIZE)
+	if (why.problem == SIGIL__FILE_TOO_LARGE)
 		return sigil__err(err, SIGIL_ERR_LIMIT,
 			"trusted certificate %s in trust store %s of type %s is larger than %u bytes",
 			file, name, type, SIGIL_MAX_CERT_FILE_SIZE);
-	/* Read to the cap plus one byte: the file may grow after fstat. */
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	if (cap > SIGIL_MAX_CERT_FILE_SIZE + 1u)
-		cap = SIGIL_MAX_CERT_FILE_SIZE + 1u;
-	_cleanup_free_ uint8_t *b = malloc(cap);
-	if (!b)
-		return sigil__err_oom(err);
-	for (;;) {
-		if (n == cap) {
-			if (cap > SIGIL_MAX_CERT_FILE_SIZE)
-				return sigil__err(err, SIGIL_ERR_LIMIT,
-					"trusted certificate %s in trust store %s of type %s is larger than %u bytes",
-					file, name, type, SIGIL_MAX_CERT_FILE_SIZE);
-			size_t ncap = cap * 2 > SIGIL_MAX_CERT_FILE_SIZE + 1u ? SIGIL_MAX_CERT_FILE_SIZE + 1u
-									   : cap * 2;
-			uint8_t *nb = realloc(b, ncap);
-			if (!nb)
-				return sigil__err_oom(err);
-			b = nb;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return sigil__err(err, SIGIL_ERR_IO,
-				"failed to read the trusted certificate %s in trust store %s of type %s: %s",
-				file, name, type, strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > SIGIL_MAX_CERT_FILE_SIZE)
-		return sigil__err(err, SIGIL_ERR_LIMIT,
-			"trusted certificate %s in trust store %s of type %s is larger than %u bytes",
-			file, name, type, SIGIL_MAX_CERT_FILE_SIZE);
-	*buf = TAKE_PTR(b);
-	*len = n;
-	return SIGIL_STATUS_OK;
+	if (why.problem == SIGIL__FILE_NOMEM)
+		return SIGIL_STATUS_ERROR;
+	return sigil__err(err, SIGIL_ERR_IO,
+		"failed to read the trusted certificate %s in trust store %s of type %s: %s",
+		file, name, type, strerror(why.errnum));
 }
 
 /* notation's ValidateCertificates, plus the tsa-store root rule (§3.2). */

@@ -249,7 +249,7 @@ def verdict_cache_bound(exe, work, daemons):
     sub = os.path.join(work, "bound")
     os.makedirs(sub)
     with open(os.path.join(sub, "sigild.json"), "w") as f:
-        json.dump({"stateDir": os.path.join(sub, "state"), "workers": 2, "plainHttp": True,
+        json.dump({"stateDir": os.path.join(sub, "state"), "workers": 2, "plainHttp": True, "metricsListen": "",
                    "cache": {"maxAllowSeconds": 3600, "denySeconds": 0}}, f)
     d = T.Daemon(exe, sub, os.path.join(sub, "sigild.sock"), confdir)
     daemons.append(d)
@@ -309,7 +309,7 @@ def start(exe, work, name, state, confdir, daemons):
     sub = os.path.join(work, name)
     os.makedirs(sub)
     with open(os.path.join(sub, "sigild.json"), "w") as f:
-        json.dump({"stateDir": state, "workers": 2, "plainHttp": True}, f)
+        json.dump({"stateDir": state, "workers": 2, "plainHttp": True, "metricsListen": ""}, f)
     d = T.Daemon(exe, sub, os.path.join(sub, "sigild.sock"), confdir)
     daemons.append(d)
     if not T.check(d.wait_ready(), f"{name}: sigild starts", d.log_text()):

@@ -313,7 +313,7 @@ def run_tests(args, work, daemons):
     state = os.path.join(work, "state")
     os.makedirs(state)
     with open(os.path.join(work, "sigild.json"), "w") as f:
-        json.dump({"stateDir": state, "workers": 4, "plainHttp": True,
+        json.dump({"stateDir": state, "workers": 4, "plainHttp": True, "metricsListen": "",
                    "cache": {"denySeconds": 0}}, f)
     # a directory that does not exist yet: sigild creates it (0755)
     rundir = os.path.join(work, "run", "sigil")

@@ -77,7 +77,7 @@ static void test_every_key(void)
 		" \"credentialProviderBinDir\": \"/usr/libexec/kubernetes/cp\","
 		" \"stateDir\": \"/var/lib/sigil2\", \"auditLog\": \"/var/log/sigil/audit.log\","
 		" \"auditFormat\": \"text\", \"mode\": \"dry-run\", \"plainHttp\": true, \"maxSignatures\": 7,"
-		" \"revocationSeedDir\": \"/var/lib/sigil-seed\","
+		" \"revocationSeedDir\": \"/var/lib/sigil-seed\", \"metricsListen\": \"[::1]:0\","
 		" \"revocation\": {\"allowHttps\": true, \"ocspTimeoutMs\": 700, \"crlTimeoutMs\": 900},"
 		" \"cache\": {\"maxEntries\": 5, \"maxAllowSeconds\": 60, \"denySeconds\": 0},"
 		" \"verifyTimeoutMs\": 4000, \"requestTimeoutMs\": 1500, \"workers\": 3,"
@@ -98,6 +98,7 @@ static void test_every_key(void)
 	CHECK_STREQ(c.audit_log, "/var/log/sigil/audit.log");
 	CHECK_INTEQ(c.audit_format, SIGILD_AUDIT_TEXT);
 	CHECK_STREQ(c.revocation_seed_dir, "/var/lib/sigil-seed");
+	CHECK_STREQ(c.metrics_listen, "[::1]:0");
 	CHECK(c.revocation_allow_https);
 	CHECK_INTEQ(c.revocation_ocsp_timeout_ms, 700);
 	CHECK_INTEQ(c.revocation_crl_timeout_ms, 900);
@@ -127,14 +128,18 @@ static void test_every_key(void)
 	CHECK_INTEQ(d.workers, 3);
 	CHECK(d.revocation_seed_dir != c.revocation_seed_dir);
 	CHECK_STREQ(d.revocation_seed_dir, "/var/lib/sigil-seed");
+	CHECK(d.metrics_listen != c.metrics_listen);
+	CHECK_STREQ(d.metrics_listen, "[::1]:0");
 
 	/* a second document applies over the first; null unsets the
 	 * nullable paths; allowDigests is replaced, not appended */
 	CHECK(parse_str(&c, "{\"dockerConfig\": null, \"credentialProviderConfig\": null,"
 		" \"credentialProviderBinDir\": null, \"allowDigests\": [], \"mode\": \"enforce\","
-		" \"auditFormat\": \"json\", \"plainHttp\": false, \"revocationSeedDir\": \"\"}", &err) ==
+		" \"auditFormat\": \"json\", \"plainHttp\": false, \"revocationSeedDir\": \"\","
+		" \"metricsListen\": \"\"}", &err) ==
 		SIGIL_STATUS_OK);
 	CHECK_STREQ(c.revocation_seed_dir, "");
+	CHECK_STREQ(c.metrics_listen, "");
 	CHECK(c.docker_config == NULL);
 	CHECK(c.credential_provider_config == NULL);
 	CHECK(c.credential_provider_bin_dir == NULL);
@@ -242,6 +247,15 @@ static void test_invalid_values(void)
 	expect_error("{\"allowDigests\": [\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
 		" \"sha256:abc\"]}", SIGIL_ERR_USAGE, "\"allowDigests[1]\"");
 	expect_error("{\"allowDigests\": [\"md5:0123456789abcdef0123456789abcdef\"]}", SIGIL_ERR_USAGE, "is not a digest");
+	/* metricsListen: literal addresses with a port, checked at load */
+	expect_error("{\"metricsListen\": \"localhost:9464\"}", SIGIL_ERR_USAGE,
+		"\"metricsListen\": \"localhost\" is not an IPv4 address");
+	expect_error("{\"metricsListen\": \"127.0.0.1\"}", SIGIL_ERR_USAGE, "\"metricsListen\"");
+	expect_error("{\"metricsListen\": \"127.0.0.1:65536\"}", SIGIL_ERR_USAGE,
+		"\"metricsListen\": \"65536\": port must be 0-65535");
+	expect_error("{\"metricsListen\": \"127.0.0.1:\"}", SIGIL_ERR_USAGE, "port must be 0-65535");
+	expect_error("{\"metricsListen\": \"[::1:9464\"}", SIGIL_ERR_USAGE, "\"metricsListen\"");
+	expect_error("{\"metricsListen\": null}", SIGIL_ERR_MALFORMED, "\"metricsListen\": expected a string");
 	/* unknown keys, top level and nested */
 	expect_error("{\"sockett\": \"/x\"}", SIGIL_ERR_USAGE, "unknown key \"sockett\"");
 	expect_error("{\"cache\": {\"maxEntrys\": 3}}", SIGIL_ERR_USAGE, "unknown key \"cache.maxEntrys\"");
@@ -345,6 +359,8 @@ static void test_load(void)
 	CHECK_STREQ(c.state_dir, d.state_dir);
 	CHECK_STREQ(c.audit_log, d.audit_log);
 	CHECK_STREQ(c.revocation_seed_dir, d.revocation_seed_dir);
+	CHECK_STREQ(c.metrics_listen, d.metrics_listen);
+	CHECK_STREQ(d.metrics_listen, "127.0.0.1:9464");
 	CHECK_INTEQ(c.audit_format, d.audit_format);
 	CHECK_INTEQ(c.mode, d.mode);
 	CHECK_INTEQ(c.plain_http, d.plain_http);
@@ -369,7 +385,7 @@ static void test_load(void)
 		"credentialProviderConfig", "credentialProviderBinDir", "stateDir", "auditLog",
 		"auditFormat", "mode", "plainHttp", "maxSignatures", "cache.maxEntries",
 		"cache.maxAllowSeconds", "cache.denySeconds", "verifyTimeoutMs", "requestTimeoutMs",
-		"workers", "allowDigests", "revocationSeedDir", "revocation.allowHttps",
+		"workers", "allowDigests", "revocationSeedDir", "metricsListen", "revocation.allowHttps",
 		"revocation.ocspTimeoutMs", "revocation.crlTimeoutMs" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		char want[64];

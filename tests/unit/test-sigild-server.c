@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <grpc/grpc.h>
 #include "check.h"
 #include "server.h"
 
@@ -177,9 +176,7 @@ int main(void)
 	RUN(test_path_too_long);
 	RUN(test_not_a_socket);
 	RUN(test_live_socket);
-	grpc_init();
 	RUN(test_start_stop);
-	grpc_shutdown();
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

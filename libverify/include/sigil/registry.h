@@ -34,10 +34,19 @@ typedef struct sigil_registry_options {
 	int plain_http;
 	/* Deadline for one request, milliseconds (0: 5000). */
 	int64_t request_timeout_ms;
+	/* Version 2: called once per HTTP request to a registry host (not to
+	 * a token server) with the host ("127.0.0.1:5000", as hosts.toml
+	 * resolved it) and the HTTP status, or 0 when no response arrived
+	 * (connection, TLS, timeout). For the caller's metrics: the library
+	 * keeps no counters of its own. Called from whichever thread uses the
+	 * registry, so it must be thread-safe; NULL: not called. */
+	void (*on_request)(void *ctx, const char *host, long http_status);
+	void *on_request_ctx;
 } sigil_registry_options;
 
-#define SIGIL_REGISTRY_OPTIONS_VERSION 1
-#define SIGIL_REGISTRY_OPTIONS_INIT { SIGIL_REGISTRY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0 }
+/* Version 1 callers (without on_request) are still accepted. */
+#define SIGIL_REGISTRY_OPTIONS_VERSION 2
+#define SIGIL_REGISTRY_OPTIONS_INIT { SIGIL_REGISTRY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
 
 /* sigil_registry_new - validate the options and read the configuration
  * files they name (hosts.toml files are read per registry, on first use).
