@@ -63,6 +63,8 @@ sigil_status sigil__revocation_new(sigil__revocation **out, const sigil__rev_con
 			return sigil__err(err, SIGIL_ERR_USAGE, "revocation: negative timeout");
 		}
 		rv->allow_https = cfg->allow_https;
+		rv->on_fetch = cfg->on_fetch;
+		rv->on_fetch_ctx = cfg->on_fetch_ctx;
 		if (cfg->ocsp_timeout_ms)
 			rv->ocsp_timeout_ms = cfg->ocsp_timeout_ms;
 		if (cfg->crl_timeout_ms)
@@ -114,6 +116,21 @@ static void stat_add(sigil__revocation *rv, uint64_t *field)
 	pthread_mutex_lock(&rv->lock);
 	(*field)++;
 	pthread_mutex_unlock(&rv->lock);
+}
+
+/* sigil_revocation_options.on_fetch: one call per download, with one of
+ * the outcomes verify.h lists (never the URL: the caller's metric must
+ * stay bounded). Not under rv->lock: the callback takes its own. */
+static void fetch_report(sigil__revocation *rv, const char *kind, const char *outcome)
+{
+	if (rv->on_fetch)
+		rv->on_fetch(rv->on_fetch_ctx, kind, outcome);
+}
+
+/* the outcome of a download that brought no response */
+static const char *fetch_failure(const sigil_error *herr)
+{
+	return herr->category == SIGIL_ERR_LIMIT ? "too_large" : "network_error";
 }
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -897,12 +914,15 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, X509_CR
 	sigil_error herr = SIGIL_ERROR_INIT;
 	/* notation: reading exactly 32 MiB is an error */
 	if (http_fetch(f, "GET", url, NULL, 0, NULL, 0, SIGIL_MAX_CRL_SIZE - 1, rv->crl_timeout_ms,
-		&resp, &herr) != SIGIL_STATUS_OK)
+		&resp, &herr) != SIGIL_STATUS_OK) {
+		fetch_report(rv, "crl", fetch_failure(&herr));
 		return sigil__err(err, herr.category, "failed to download CRL from %s: %s", url,
 			herr.message);
+	}
 	if (resp.status != 200) {
 		long code = resp.status;
 		sigil__http_response_clear(&resp);
+		fetch_report(rv, "crl", "http_error");
 		return sigil__err(err, SIGIL_ERR_NETWORK,
 			"failed to download CRL from %s: failed to retrieve CRL: failed to download with status code: %ld",
 			url, code);
@@ -910,6 +930,7 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, X509_CR
 	sigil_error perr = SIGIL_ERROR_INIT;
 	if (sigil__crl_parse(resp.body, resp.body_len, &crl, &perr) != SIGIL_STATUS_OK) {
 		sigil__http_response_clear(&resp);
+		fetch_report(rv, "crl", "invalid");
 		return sigil__err(err, perr.category, "failed to download CRL from %s: %s", url,
 			perr.message);
 	}
@@ -926,11 +947,13 @@ static sigil_status get_crl(fetch_ctx *f, const char *url, X509 *issuer, X509_CR
 		sigil__rev_source_write_crl(rv, name, url, issuer);
 		(void)sigil__rev_cache_write(rv, "crl", name, resp.body, resp.body_len);
 		sigil__http_response_clear(&resp);
+		fetch_report(rv, "crl", "ok");
 		*out = crl;
 		return SIGIL_STATUS_OK;
 	}
 	sigil__http_response_clear(&resp);
 	X509_CRL_free(crl);
+	fetch_report(rv, "crl", "invalid");
 	return sigil__err(err, perr.category, "failed to validate CRL from %s: %s", url, perr.message);
 }
 
@@ -1144,6 +1167,7 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 		sigil_error herr = SIGIL_ERROR_INIT;
 		if (sigil__rev_ocsp_exchange(rv, urls[i], req, req_len, f->deadline_ms, &resp, &herr) !=
 		    SIGIL_STATUS_OK) {
+			fetch_report(rv, "ocsp", fetch_failure(&herr));
 			if (strstr(herr.message, "timed out") || strstr(herr.message, "deadline"))
 				snprintf(detail, dcap,
 					"OCSP at URL \"%s\": exceeded timeout threshold of %.2f seconds for OCSP check (%s)",
@@ -1157,6 +1181,7 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 			snprintf(detail, dcap, "OCSP at URL \"%s\": failed to retrieve OCSP: response had status code %ld",
 				urls[i], resp.status);
 			sigil__http_response_clear(&resp);
+			fetch_report(rv, "ocsp", "http_error");
 			continue;
 		}
 		e = (sigil_error)SIGIL_ERROR_INIT;
@@ -1165,6 +1190,7 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 			snprintf(detail, dcap, "OCSP at URL \"%s\": error checking revocation status via OCSP: %s",
 				urls[i], e.message);
 			sigil__http_response_clear(&resp);
+			fetch_report(rv, "ocsp", "invalid");
 			continue;
 		}
 		/* a definitive answer (good, revoked, or the responder's
@@ -1179,6 +1205,7 @@ static sigil__rev_status ocsp_check(fetch_ctx *f, X509 *cert, X509 *issuer, char
 				*valid_until = nu;
 		}
 		sigil__http_response_clear(&resp);
+		fetch_report(rv, "ocsp", "ok");
 		if (st == SIGIL__REV_REVOKED)
 			snprintf(detail, dcap, "OCSP at URL \"%s\": certificate is revoked via OCSP", urls[i]);
 		else if (st == SIGIL__REV_UNKNOWN)

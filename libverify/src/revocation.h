@@ -34,6 +34,10 @@ typedef struct sigil__rev_config {
 	bool allow_https;         /* §6.3/§6.4: only http unless configured */
 	int64_t ocsp_timeout_ms;  /* per URL; 0: SIGIL_DEFAULT_OCSP_TIMEOUT_MS */
 	int64_t crl_timeout_ms;   /* per URL; 0: SIGIL_DEFAULT_CRL_TIMEOUT_MS */
+	/* sigil_revocation_options.on_fetch: every download of a check;
+	 * NULL: none */
+	void (*on_fetch)(void *ctx, const char *kind, const char *outcome);
+	void *on_fetch_ctx;
 } sigil__rev_config;
 
 typedef struct sigil__revocation sigil__revocation;

@@ -37,6 +37,8 @@ struct sigil__revocation {
 	bool allow_https;
 	int64_t ocsp_timeout_ms;
 	int64_t crl_timeout_ms;
+	void (*on_fetch)(void *ctx, const char *kind, const char *outcome);
+	void *on_fetch_ctx;
 	sigil__http *http;
 	pthread_mutex_t lock;   /* the memory cache and the statistics */
 	sigil__rev_mem_entry *entries;

@@ -411,7 +411,7 @@ static sigil_status check_options(const char *fn, const sigil_revocation_options
 {
 	if (!opts)
 		return sigil__err(err, SIGIL_ERR_USAGE, "%s: missing argument", fn);
-	if (opts->version != SIGIL_REVOCATION_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > SIGIL_REVOCATION_OPTIONS_VERSION)
 		return sigil__err(err, SIGIL_ERR_USAGE, "%s: options of another version", fn);
 	if (!opts->cache_dir || !opts->cache_dir[0])
 		return sigil__err(err, SIGIL_ERR_USAGE, "%s: a cache directory is required", fn);
@@ -428,8 +428,9 @@ SIGIL_EXPORT sigil_status sigil_revocation_refresher_new(sigil_revocation_refres
 	if (!r)
 		return sigil__err_oom(err);
 	atomic_init(&r->cancelled, 0);
+	/* no on_fetch: a pass's downloads are counted in its report */
 	sigil__rev_config cfg = { opts->cache_dir, NULL, opts->allow_https != 0,
-		opts->ocsp_timeout_ms, opts->crl_timeout_ms };
+		opts->ocsp_timeout_ms, opts->crl_timeout_ms, NULL, NULL };
 	if (sigil__revocation_new(&r->rv, &cfg, err) != SIGIL_STATUS_OK) {
 		free(r);
 		return SIGIL_STATUS_ERROR;

@@ -142,13 +142,18 @@ SIGIL_EXPORT sigil_status sigil_verifier_set_revocation(sigil_verifier *v,
 {
 	if (!v || !o)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigil_verifier_set_revocation: missing argument");
-	if (o->version != SIGIL_REVOCATION_OPTIONS_VERSION)
+	if (o->version < 1 || o->version > SIGIL_REVOCATION_OPTIONS_VERSION)
 		return sigil__err(err, SIGIL_ERR_USAGE,
 			"sigil_verifier_set_revocation: options of another version");
 	if (o->ocsp_timeout_ms < 0 || o->crl_timeout_ms < 0 || o->budget_ms < 0)
 		return sigil__err(err, SIGIL_ERR_USAGE, "revocation timeouts must not be negative");
 	sigil__rev_config cfg = { o->cache_dir, o->seed_dir, o->allow_https != 0,
-		o->ocsp_timeout_ms, o->crl_timeout_ms };
+		o->ocsp_timeout_ms, o->crl_timeout_ms, NULL, NULL };
+	if (o->version >= 2) {
+		/* a version 1 struct ends before these fields */
+		cfg.on_fetch = o->on_fetch;
+		cfg.on_fetch_ctx = o->on_fetch_ctx;
+	}
 	sigil__revocation *rv = NULL;
 	SIGIL_TRY(sigil__revocation_new(&rv, &cfg, err));
 	sigil__revocation_free(v->rev);

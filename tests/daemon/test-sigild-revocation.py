@@ -7,7 +7,9 @@ port is fixed inside the certificate; the lock file the conformance suite
 uses serialises the two).
 
 - the first verification downloads the CRL; a second verification (verdict
-  cache bypassed, so it really verifies) touches no network;
+  cache bypassed, so it really verifies) touches no network; /metrics'
+  sigil_revocation_fetches_total counts exactly those downloads (crl/ok 1,
+  then no more), and a failing one (crl/network_error) with the endpoint down;
 - the CRL is in <stateDir>/revocation with its source record, and Status
   (and `sigil status`, text and json) reports the background refresher's
   passes and the cached CRL;
@@ -31,13 +33,16 @@ import http.server
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("sigild_test", os.path.join(HERE, "test-sigild.py"))
@@ -104,6 +109,39 @@ def verify(d, layout, host, no_cache=True):
     if no_cache:
         req += T.f_int(5, 1)
     return T.decode(d.call("/sigil.v1.Verifier/Verify", req, timeout=30))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+FETCH_SAMPLE = re.compile(
+    r'^sigil_revocation_fetches_total\{kind="([a-z_]+)",outcome="([a-z_]+)"\} (\S+)$', re.M)
+
+
+def fetches(mport):
+    """sigil_revocation_fetches_total from /metrics: {(kind, outcome): value}."""
+    for attempt in range(50):  # the endpoint may come up just after the socket
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=10) as r:
+                text = r.read().decode()
+            break
+        except OSError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
+    return {(k, o): float(v) for k, o, v in FETCH_SAMPLE.findall(text)}
+
+
+def fetch_moves(before, after):
+    """The series that moved, with how much: {(kind, outcome): delta}."""
+    keys = set(before) | set(after)
+    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(keys)
+            if after.get(k, 0) != before.get(k, 0)}
 
 
 def revocation_stats(d):
@@ -305,11 +343,12 @@ def main():
     return 0
 
 
-def start(exe, work, name, state, confdir, daemons):
+def start(exe, work, name, state, confdir, daemons, mport=None):
     sub = os.path.join(work, name)
     os.makedirs(sub)
+    listen = f"127.0.0.1:{mport}" if mport else ""
     with open(os.path.join(sub, "sigild.json"), "w") as f:
-        json.dump({"stateDir": state, "workers": 2, "plainHttp": True, "metricsListen": ""}, f)
+        json.dump({"stateDir": state, "workers": 2, "plainHttp": True, "metricsListen": listen}, f)
     d = T.Daemon(exe, sub, os.path.join(sub, "sigild.sock"), confdir)
     daemons.append(d)
     if not T.check(d.wait_ready(), f"{name}: sigild starts", d.log_text()):
@@ -335,17 +374,28 @@ def run(args, work, daemons):
     reg = T.regserver.Server({layout.repo: T.regserver.Repo(layout)})
     crls = CRLServer(crl)
     state = os.path.join(work, "state")
-    d = start(exe, work, "first", state, confdir, daemons)
+    mport = free_port()
+    d = start(exe, work, "first", state, confdir, daemons, mport)
 
     # ---- the first verification downloads the CRL; the second does not
+    m0 = fetches(mport)
+    T.check(len(m0) == 10 and set(m0.values()) == {0.0},
+            "/metrics: sigil_revocation_fetches_total's 10 series exist at 0 from the start",
+            repr(m0))
     resp = verify(d, layout, reg.host)
     T.check(T.n(resp, 1) == T.VERDICT_ALLOW, f"{CASE}: ALLOW with its CRL served", repr(resp))
     T.check(crls.hits == 1, "the first verification downloaded the CRL once", f"{crls.hits} requests")
+    m1 = fetches(mport)
+    T.check(fetch_moves(m0, m1) == {("crl", "ok"): 1.0},
+            "/metrics: the download is counted once, as crl/ok", repr(fetch_moves(m0, m1)))
     resp = verify(d, layout, reg.host)
     T.check(T.n(resp, 1) == T.VERDICT_ALLOW and T.n(resp, 7) == 0,
             "a second verification (verdict cache bypassed): ALLOW, verified again", repr(resp))
     T.check(crls.hits == 1, "the second verification touched no network (CRL from the cache)",
             f"{crls.hits} requests")
+    m2 = fetches(mport)
+    T.check(fetch_moves(m1, m2) == {},
+            "/metrics: the cached CRL is not counted as a fetch", repr(fetch_moves(m1, m2)))
     name = hashlib.sha256(CRL_URL.encode()).hexdigest()
     entry = os.path.join(state, "revocation", "crl", name)
     T.check(os.path.isfile(entry) and os.path.isfile(entry + ".src"),
@@ -395,11 +445,17 @@ def run(args, work, daemons):
     d.stop()
     # ... which is what makes the difference: without it, revocation is
     # unknown and the strict policy denies
-    d = start(exe, work, "no-cache", os.path.join(work, "state-empty"), confdir, daemons)
+    mport = free_port()
+    d = start(exe, work, "no-cache", os.path.join(work, "state-empty"), confdir, daemons, mport)
+    m0 = fetches(mport)
     resp = verify(d, layout, reg.host)
     T.check(T.n(resp, 1) == T.VERDICT_DENY and T.s(resp, 5) == "signatures"
             and "revocation" in T.s(resp, 2),
             "CRL endpoint down, nothing cached: DENY on revocation", repr(resp))
+    m1 = fetches(mport)
+    T.check(fetch_moves(m0, m1) == {("crl", "network_error"): 1.0},
+            "/metrics: the failed download is counted once, as crl/network_error",
+            repr(fetch_moves(m0, m1)))
     T.log(f"     reason: {T.s(resp, 2)}")
     d.stop()
 

@@ -150,6 +150,7 @@ static const char setup_sh2[] =
 	"leaf both_good \"authorityInfoAccess=OCSP;URI:$O\" crlDistributionPoints=URI:$H/good.crl\n"
 	"leaf none\n"
 	"leaf ocsp_down2 authorityInfoAccess=OCSP\\;URI:$D\n"
+	"leaf ocsp_down_crl authorityInfoAccess=OCSP\\;URI:$D crlDistributionPoints=URI:$H/good.crl\n"
 	"leaf delta_good crlDistributionPoints=URI:$H/delta-base.crl\n"
 	"leaf delta_revoked crlDistributionPoints=URI:$H/delta-base.crl\n"
 	"leaf delta_held crlDistributionPoints=URI:$H/delta-base.crl\n"
@@ -414,7 +415,7 @@ static run check(sigil__revocation *rv, const char *leaf)
 
 static sigil__revocation *checker(const char *cache, const char *seed, int64_t crl_timeout)
 {
-	sigil__rev_config cfg = { cache, seed, false, 0, crl_timeout };
+	sigil__rev_config cfg = { cache, seed, false, 0, crl_timeout, NULL, NULL };
 	sigil__revocation *rv = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
 	if (sigil__revocation_new(&rv, &cfg, &err) != SIGIL_STATUS_OK) {
@@ -955,6 +956,10 @@ static void test_public_options(void)
 	o.version = 7;
 	CHECK(sigil_verifier_set_revocation(v, &o, &err) == SIGIL_STATUS_ERROR);
 	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
+	/* version 1 (without on_fetch) is still accepted */
+	o.version = 1;
+	err = (sigil_error)SIGIL_ERROR_INIT;
+	CHECK(sigil_verifier_set_revocation(v, &o, &err) == SIGIL_STATUS_OK);
 	o.version = SIGIL_REVOCATION_OPTIONS_VERSION;
 	o.budget_ms = -1;
 	err = (sigil_error)SIGIL_ERROR_INIT;
@@ -963,6 +968,82 @@ static void test_public_options(void)
 	sigil_verifier_free(v);
 }
 
+/* ---- sigil_revocation_options.on_fetch ------------------------------------ */
+
+/* the (kind, outcome) pairs seen, in order: "kind:outcome kind:outcome" */
+typedef struct fetch_log {
+	char seq[512];
+} fetch_log;
+
+static void log_fetch(void *ctx, const char *kind, const char *outcome)
+{
+	fetch_log *l = ctx;
+	size_t n = strlen(l->seq);
+	snprintf(l->seq + n, sizeof l->seq - n, "%s%s:%s", n ? " " : "", kind, outcome);
+}
+
+/* a fresh checker (empty memory cache, no disk cache) reporting into l */
+static sigil__revocation *logging_checker(fetch_log *l)
+{
+	memset(l, 0, sizeof *l);
+	sigil__rev_config cfg = { NULL, NULL, false, 0, 0, log_fetch, l };
+	sigil__revocation *rv = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	if (sigil__revocation_new(&rv, &cfg, &err) != SIGIL_STATUS_OK) {
+		fprintf(stderr, "%s\n", err.message);
+		exit(2);
+	}
+	return rv;
+}
+
+/* the downloads one check of leaf makes with a fresh checker */
+static void expect_fetches(const char *leaf, sigil__rev_status want, const char *seq)
+{
+	fetch_log l;
+	sigil__revocation *rv = logging_checker(&l);
+	run r = check(rv, leaf);
+	CHECK_INTEQ(r.o.status, want);
+	CHECK_STREQ(l.seq, seq);
+	sigil__revocation_free(rv);
+}
+
+static void test_fetch_callback(void)
+{
+	/* OCSP good: one request; the second check is answered from memory
+	 * and reports nothing */
+	fetch_log l;
+	sigil__revocation *rv = logging_checker(&l);
+	run r = check(rv, "ocsp_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	CHECK_STREQ(l.seq, "ocsp:ok");
+	r = check(rv, "ocsp_good");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	CHECK_STREQ(l.seq, "ocsp:ok");
+	sigil__revocation_free(rv);
+
+	/* OCSPFallbackCRL: the responder is down, the CRL answers; then both
+	 * come from memory (the OCSP responder is asked again: nothing
+	 * cacheable came back from it) */
+	rv = logging_checker(&l);
+	r = check(rv, "ocsp_down_crl");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	CHECK_STREQ(l.seq, "ocsp:network_error crl:ok");
+	r = check(rv, "ocsp_down_crl");
+	CHECK_INTEQ(r.o.status, SIGIL__REV_OK);
+	CHECK_STREQ(l.seq, "ocsp:network_error crl:ok ocsp:network_error");
+	sigil__revocation_free(rv);
+
+	/* the responder's "unknown" is an answer (ok); the CRL decides */
+	expect_fetches("ocsp_unknown_crl", SIGIL__REV_OK, "ocsp:ok crl:ok");
+	/* each outcome once */
+	expect_fetches("crl_gone", SIGIL__REV_UNKNOWN, "crl:http_error");
+	expect_fetches("crl_big", SIGIL__REV_UNKNOWN, "crl:too_large");
+	expect_fetches("crl_other", SIGIL__REV_UNKNOWN, "crl:invalid");
+	expect_fetches("ocsp_wrongkey", SIGIL__REV_UNKNOWN, "ocsp:invalid");
+	/* not attempted: a scheme that is not fetched, no endpoint at all */
+	expect_fetches("ocsp_https", SIGIL__REV_UNKNOWN, "");
+	expect_fetches("none", SIGIL__REV_OK, "");
+}
 
 /* ---- background refresh (sigil_revocation_refresh) ------------------------ */
 
@@ -1598,6 +1679,7 @@ int main(void)
 	RUN(test_offline_seed);
 	RUN(test_aggregation_and_chain);
 	RUN(test_public_options);
+	RUN(test_fetch_callback);
 	RUN(test_refresh);
 	RUN(test_delta_crl);
 	RUN(test_delta_crl_cached);

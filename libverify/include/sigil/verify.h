@@ -60,10 +60,30 @@ typedef struct sigil_revocation_options {
 	 * many milliseconds (or by sigil_verify_options.deadline_ms, whichever
 	 * comes first); 0 = 8000. */
 	int64_t budget_ms;
+	/* Version 2: called once per OCSP request and per CRL download
+	 * (base or delta) that a verification makes, after it ends; not for
+	 * answers found in the memory cache, cache_dir or seed_dir, and not by
+	 * the background refresher (its report counts its own downloads).
+	 * kind is "ocsp" or "crl"; outcome one of (static strings, a fixed
+	 * set, so that a caller's metric stays bounded; never the URL):
+	 *   "ok"            a response that parsed and validated (an OCSP
+	 *                   "unknown" answer included)
+	 *   "http_error"    an HTTP status other than 200
+	 *   "network_error" no response: connection, TLS, timeout, deadline,
+	 *                   a redirect to a scheme that is not fetched
+	 *   "too_large"     the body or a header exceeded its bound (bounds.h)
+	 *   "invalid"       a body that did not parse or validate (signature,
+	 *                   freshness, wrong CRL kind, OCSP error status)
+	 * For the caller's metrics: the library keeps no counters of its own.
+	 * Called from the thread running sigil_verify, so it must be
+	 * thread-safe; NULL: not called. */
+	void (*on_fetch)(void *ctx, const char *kind, const char *outcome);
+	void *on_fetch_ctx;
 } sigil_revocation_options;
 
-#define SIGIL_REVOCATION_OPTIONS_VERSION 1
-#define SIGIL_REVOCATION_OPTIONS_INIT { SIGIL_REVOCATION_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0 }
+/* Version 1 callers (without on_fetch) are still accepted. */
+#define SIGIL_REVOCATION_OPTIONS_VERSION 2
+#define SIGIL_REVOCATION_OPTIONS_INIT { SIGIL_REVOCATION_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 
 /* sigil_verifier_set_revocation - configure revocation checking (the
  * default: memory cache, http only, default timeouts). Replaces the
@@ -118,8 +138,8 @@ typedef struct sigil_revocation_refresh_report {
 typedef struct sigil_revocation_refresher sigil_revocation_refresher;
 
 /* sigil_revocation_refresher_new - a refresher for opts->cache_dir
- * (required; the strings of opts are copied; seed_dir and budget_ms are
- * not used). Owned by the caller: sigil_revocation_refresher_free. */
+ * (required; the strings of opts are copied; seed_dir, budget_ms and
+ * on_fetch are not used). Owned by the caller: sigil_revocation_refresher_free. */
 SIGIL_EXPORT SIGIL_MUST_CHECK sigil_status sigil_revocation_refresher_new(
 	sigil_revocation_refresher **out, const sigil_revocation_options *opts, sigil_error *err);
 
