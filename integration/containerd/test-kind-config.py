@@ -19,7 +19,15 @@ one:
   config without the patch's discard_unpacked_layers line (kind's stock
   `true`) lets the unsigned image through CRI - containerd falls back to
   its local pull mode and never runs the verifier, though ctr's transfer
-  service pulls still do - which is why the patch exists.
+  service pulls still do - which is why the patch exists;
+- run.sh --daemonset --dry-run (sigil installed by packaging/kubernetes/)
+  prints the image build, `kind load image-archive`, the kubectl apply of
+  the manifests with the image, enforce mode and the staged trust, the
+  rollout wait, the forwarder check in containerd's default bin_dir, the
+  same pod assertions, and uninstall.sh followed by the empty bin_dir
+  check; kind-config-daemonset.yaml is kind-config.yaml's patch without
+  bin_dir and no mounts, so that containerd uses its default bin_dir (the
+  real containerd's `config dump` of the patched node config says so).
 
 The kind-like node config is written from kind's own node configuration,
 kubernetes-sigs/kind images/base/files/etc/containerd/config.toml (HEAD
@@ -44,6 +52,9 @@ from harness import R  # noqa: E402
 
 KIND_DIR = os.path.join(H.ROOT, "integration", "kind")
 KIND_CONFIG = os.path.join(KIND_DIR, "kind-config.yaml")
+KIND_CONFIG_DS = os.path.join(KIND_DIR, "kind-config-daemonset.yaml")
+K8S_DIR = os.path.join(H.ROOT, "packaging", "kubernetes")
+DEFAULT_BIN_DIR = "/opt/containerd/image-verifier/bin"  # containerd 2.x, no bin_dir set
 RUN_SH = os.path.join(KIND_DIR, "run.sh")
 CRI = "io.containerd.grpc.v1.cri"
 BINDIR_PLUGIN = "io.containerd.image-verifier.v1.bindir"
@@ -201,6 +212,112 @@ def check_dry_run(work):
             f"exit {p.returncode}: {p.stderr[-1500:]}")
 
 
+def check_dry_run_daemonset(work):
+    """run.sh --daemonset --dry-run: sigil installed by its manifests, every
+    step printed, nothing run."""
+    nobuild = os.path.join(work, "no-build-ds")
+    env = dict(os.environ, SIGIL_KIND_BUILD=nobuild, DOCKER="/nonexistent/docker",
+               KIND="/nonexistent/kind", KUBECTL="/nonexistent/kubectl")
+    p = subprocess.run(["bash", RUN_SH, "--daemonset", "--dry-run"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    out = p.stdout
+    R.check(p.returncode == 0, "run.sh --daemonset --dry-run exits 0 without Docker, kind or kubectl",
+            f"exit {p.returncode}: {p.stderr[-1500:]}")
+    R.check(not os.path.exists(nobuild), "run.sh --daemonset --dry-run runs nothing (no build directory made)")
+    ref = "sigil.kind.local/sigil/sigil:kind"
+    k = "/nonexistent/kubectl --context kind-sigil"
+    stage = os.path.join(H.ROOT, "build", "kind-stage")  # run.sh's
+    expected = [
+        ("build", f"+ ninja -C {nobuild}"),
+        ("image build", f"packaging/image/build.sh --build {nobuild} --no-build --out "),
+        ("image named for containerd's import", f"io.containerd.image.name\"] = sys.argv[3]"),
+        ("image archive", "image/sigil-image.tar oci-layout index.json blobs"),
+        ("trust material", "integration/kind/stage.py --stage "),
+        ("manifests: enforce", f"""sed '/^#/!s/"mode": "dry-run",/"mode": "enforce",/' {K8S_DIR}/10-config.yaml > """),
+        ("manifests: image", f"sed 's|image: registry.example.com/sigil/sigil:0.1.0|image: {ref}|' {K8S_DIR}/20-daemonset.yaml > "),
+        ("cluster without sigil's bin_dir", f"/kind create cluster --name sigil --config {KIND_CONFIG_DS}"),
+        ("image load", "+ /nonexistent/kind load image-archive "),
+        ("apply namespace", f"+ {k} apply -f {stage}/k8s/00-namespace.yaml"),
+        ("apply config", f"+ {k} apply -f {stage}/k8s/10-config.yaml"),
+        ("trust ConfigMap", "create configmap sigil-trust"),
+        ("trust ConfigMap keys", "--from-file=ca-example-root.crt="),
+        ("apply DaemonSet", f"+ {k} apply -f {stage}/k8s/20-daemonset.yaml"),
+        ("rollout wait", f"+ {k} -n sigil-system rollout status daemonset/sigil --timeout="),
+        ("pods", f"+ {k} apply -f {stage}/pods.yaml"),
+        ("signed pod runs", "wait --for=condition=Ready pod/sigil-signed"),
+        ("unsigned pod refused", "involvedObject.name=sigil-unsigned,reason=Failed"),
+        ("uninstall", f"KUBECTL=/nonexistent/kubectl bash {K8S_DIR}/uninstall.sh --timeout "),
+        ("namespace gone", f"+ ! {k} get namespace sigil-system"),
+    ]
+    for node in ("sigil-control-plane", "sigil-worker"):
+        expected += [
+            (f"{node}: containerd >= 2.1", f"exec {node} containerd --version"),
+            (f"{node}: default bin_dir in force",
+             f"exec {node} containerd config dump | grep -qF \"bin_dir = '{DEFAULT_BIN_DIR}'\""),
+            (f"{node}: image imported", f"exec {node} ctr --namespace=k8s.io images ls -q | grep -qxF {ref}"),
+            (f"{node}: forwarder listing", f"LISTING=$(/nonexistent/docker exec {node} ls -A {DEFAULT_BIN_DIR})"),
+        ]
+    absent = [f"{what}: {frag}" for what, frag in expected if frag not in out]
+    R.check(not absent, f"run.sh --daemonset --dry-run prints all {len(expected)} expected commands",
+            "missing: " + "; ".join(absent) + "\n" + out[-3000:])
+    # the order that matters: load before apply, trust before the DaemonSet,
+    # the rollout before the pods, the pods' assertions before uninstall.sh
+    order = ["kind load image-archive", "create configmap sigil-trust", f"apply -f {stage}/k8s/20-daemonset.yaml",
+             "rollout status daemonset/sigil", "wait --for=condition=Ready pod/sigil-signed",
+             "involvedObject.name=sigil-unsigned", "uninstall.sh --timeout"]
+    pos = [out.find(o) for o in order]
+    R.check(all(x >= 0 for x in pos) and pos == sorted(pos),
+            "run.sh --daemonset: load, trust, DaemonSet, rollout, pods, uninstall, in that order", str(pos))
+    # the mode's own kind config: no sigil mounts, no systemd unit, no
+    # forwarder copied from the host
+    for gone in ("/usr/libexec/sigil/verifier-bin", "systemctl daemon-reload", "sigild-kind.conf",
+                 "sigil doctor"):
+        R.check(gone not in out, f"run.sh --daemonset does not do the direct mode's {gone!r}")
+    # the per-node listings come after the rollout (installed) and after
+    # uninstall.sh (gone): two for each node
+    R.check(out.count(f"ls -A {DEFAULT_BIN_DIR}") == 4,
+            "run.sh --daemonset lists each node's bin_dir after the rollout and after uninstall.sh",
+            str(out.count(f"ls -A {DEFAULT_BIN_DIR}")))
+    p = subprocess.run(["bash", RUN_SH, "--daemonset", "--no-uninstall", "--dry-run"], capture_output=True,
+                       text=True, env=env, timeout=60)
+    R.check(p.returncode == 0 and "uninstall.sh" not in p.stdout and "rollout status" in p.stdout,
+            "run.sh --daemonset --no-uninstall --dry-run: everything but uninstall.sh",
+            f"exit {p.returncode}: {p.stderr[-500:]}")
+    p = subprocess.run(["bash", RUN_SH, "--no-uninstall", "--dry-run"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    R.check(p.returncode == 2 and "--daemonset" in p.stderr,
+            "run.sh --no-uninstall without --daemonset is a usage error (exit 2)", f"exit {p.returncode}")
+
+
+def check_config_daemonset(vals, work, patch_text):
+    """kind-config-daemonset.yaml: kind-config.yaml's patch minus bin_dir, no
+    mounts; on the real containerd the default bin_dir is in force."""
+    cfg = load_yaml(KIND_CONFIG_DS)
+    R.check(cfg.get("kind") == "Cluster" and cfg.get("apiVersion") == "kind.x-k8s.io/v1alpha4",
+            "kind-config-daemonset.yaml is a kind v1alpha4 Cluster", str(cfg)[:300])
+    patches = cfg.get("containerdConfigPatches") or []
+    R.check(len(patches) == 1, "kind-config-daemonset.yaml has one containerd patch", str(patches))
+    ds = tomllib.loads(patches[0])
+    want = tomllib.loads(patch_text)
+    del want["plugins"][BINDIR_PLUGIN]["bin_dir"]
+    R.check(ds == want, "kind-config-daemonset.yaml's patch is kind-config.yaml's without bin_dir",
+            f"{ds} vs {want}")
+    nodes = cfg.get("nodes") or []
+    R.check(len(nodes) == 2 and all(not n.get("extraMounts") for n in nodes),
+            "kind-config-daemonset.yaml: two nodes, no mounts (the DaemonSet brings sigil)", json.dumps(nodes))
+    d = os.path.join(work, "kind-ds-node")
+    os.makedirs(d, exist_ok=True)
+    doc = kind_patch(KIND_NODE_CONFIG, patches)
+    doc = {"root": f"{d}/root", "state": f"{d}/state", **doc}
+    path = os.path.join(d, "config.toml")
+    with open(path, "w") as f:
+        f.write(toml_dump(doc))
+    dump = config_dump(vals, path)
+    R.check(f"bin_dir = '{DEFAULT_BIN_DIR}'" in dump and "discard_unpacked_layers = false" in dump,
+            f"containerd config dump of the --daemonset node config: bin_dir {DEFAULT_BIN_DIR} "
+            "(where the DaemonSet installs the forwarder), discard_unpacked_layers = false", dump[-2000:])
+
+
 def load_yaml(path):
     try:
         import yaml
@@ -288,7 +405,9 @@ def main():
     vals = H.preflight(args)
     node = H.Node(args, vals, "kind", repo="kind/app")
     check_dry_run(node.work)
+    check_dry_run_daemonset(node.work)
     patch = check_config(args)
+    check_config_daemonset(vals, node.work, patch)
 
     signed = node.push("signed")
     unsigned = node.push("unsigned")
