@@ -108,7 +108,7 @@ strip --strip-unneeded "$RFS/usr/sbin/sigild" "$RFS/usr/bin/sigil" "$RFS/usr/lib
 # ldd names, plus the dynamic loader; the build tree's go to the multiarch
 # directory, which ld.so.cache (ldconfig below) indexes
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
-libs=$(ldd "$BUILD/plugin/sigild" "$BUILD/cli/sigil" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+libs=$(ldd "$BUILD/plugin/sigild" "$BUILD/cli/sigil" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for sigild/sigil"
 for l in $libs; do
   case $l in
