@@ -3,6 +3,7 @@
  * 64-bit hashes is cheaper than anything cleverer; the oldest entry is
  * replaced when it is full. */
 #include <limits.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,15 @@ typedef struct cache_entry {
 	size_t len;
 	uint8_t *der;
 	X509 *cert;
+	/* the certificate's signature has been seen to verify under its own
+	 * public key (sigil__certcache_self_signature_ok) */
+	bool self_signed_ok;
 } cache_entry;
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static cache_entry cache[SIGIL_CERT_CACHE_ENTRIES];
 static size_t cache_next;
+static uint64_t self_signature_hits;
 
 /* FNV-1a: only to skip most memcmp calls; equality is the full bytes. */
 static uint64_t der_hash(const uint8_t *p, size_t n)
@@ -86,10 +91,62 @@ X509 *sigil__certcache_parse(const uint8_t *der, size_t len)
 		cache_next = (cache_next + 1) % SIGIL_CERT_CACHE_ENTRIES;
 		old_der = e->der;
 		old_cert = e->cert;
-		*e = (cache_entry){ hash, len, copy, cert };
+		*e = (cache_entry){ hash, len, copy, cert, false };
 	}
 	pthread_mutex_unlock(&cache_lock);
 	free(old_der);
 	X509_free(old_cert);
 	return cert;
+}
+
+/* The entry whose object is `cert`; under cache_lock. Identity of the
+ * object is enough: the caller holds a reference, so while it asks, no
+ * other certificate can live at that address, and an evicted entry no
+ * longer names it. */
+static cache_entry *find_object(const X509 *cert)
+{
+	for (size_t i = 0; i < SIGIL_CERT_CACHE_ENTRIES; i++)
+		if (cache[i].cert == cert)
+			return &cache[i];
+	return NULL;
+}
+
+int sigil__certcache_self_signature_ok(X509 *cert, int (*verify)(X509 *cert, void *ctx),
+	void *ctx)
+{
+	if (!cert)
+		return 0;
+	/* Notary spec §1.9.1 requires the chain to end in a valid self-signed
+	 * root, so every verification checks the root's signature under its
+	 * own key. Whether it verifies depends on nothing but the signed
+	 * TBSCertificate, the signature algorithm, the signature and the
+	 * public key, all inside the DER bytes the entry is keyed by
+	 * (exactly, not by hash): the same bytes always give the same answer,
+	 * so one success is remembered. Failures are not remembered; they are
+	 * recomputed (and reported with their reason) each time. */
+	pthread_mutex_lock(&cache_lock);
+	cache_entry *e = find_object(cert);
+	bool known = e && e->self_signed_ok;
+	if (known)
+		self_signature_hits++;
+	pthread_mutex_unlock(&cache_lock);
+	if (known)
+		return 1;
+
+	/* verified outside the lock: it is the slow part */
+	if (verify(cert, ctx) != 1)
+		return 0;
+	pthread_mutex_lock(&cache_lock);
+	if ((e = find_object(cert)))
+		e->self_signed_ok = true;
+	pthread_mutex_unlock(&cache_lock);
+	return 1;
+}
+
+uint64_t sigil__certcache_self_signature_hits(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	uint64_t n = self_signature_hits;
+	pthread_mutex_unlock(&cache_lock);
+	return n;
 }

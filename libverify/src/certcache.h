@@ -6,7 +6,9 @@
  * and a freshly parsed RSA key also recomputes its Montgomery context on
  * first use. A signer's chain is the same in every signature it makes, so
  * a verifier that sees it again reuses the parsed certificates. Only the
- * parsing is reused: every signature is still verified on every use. */
+ * parsing is reused, and one fact about a certificate's own bytes: that its
+ * signature verifies under its own key (the chain root's self-signature,
+ * below); every other signature is still verified on every use. */
 #ifndef SIGIL_CERTCACHE_H
 #define SIGIL_CERTCACHE_H
 
@@ -23,5 +25,21 @@
  * thread-safe and bounded (SIGIL_CERT_CACHE_ENTRIES certificates of at
  * most SIGIL_CERT_CACHE_MAX_DER bytes; larger ones are parsed every time). */
 X509 *sigil__certcache_parse(const uint8_t *der, size_t len);
+
+/* sigil__certcache_self_signature_ok - 1 if cert's signature verifies
+ * under its own public key, else 0. verify(cert, ctx) performs the check
+ * (returning 1 on success, filling whatever ctx holds for a failure's
+ * reason); when cert is an object this cache handed out, a success is
+ * remembered with its entry and later calls return 1 without calling
+ * verify. A certificate the cache does not hold is verified every time.
+ * Only the root's self-signature (Notary spec §1.9.1) is meant to go
+ * through here; every other signature is verified on every use. */
+int sigil__certcache_self_signature_ok(X509 *cert, int (*verify)(X509 *cert, void *ctx),
+	void *ctx);
+
+/* sigil__certcache_self_signature_hits - how many calls of
+ * sigil__certcache_self_signature_ok were answered from the cache (for
+ * tests and benchmarks). */
+uint64_t sigil__certcache_self_signature_hits(void);
 
 #endif

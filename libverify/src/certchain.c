@@ -16,6 +16,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include "certcache.h"
 #include "certchain.h"
 #include "cleanup.h"
 #include "errors.h"
@@ -507,12 +508,12 @@ static bool sig_verifies(X509 *cert, X509 *key_of, char *why, size_t whylen)
 	return true;
 }
 
-/* Go's Certificate.CheckSignatureFrom(parent): the parent may sign
- * certificates (v3 needs basicConstraints with cA; keyUsage, if non-zero,
- * needs keyCertSign), the algorithm is not SHA-1/MD5, and the signature
- * verifies. *crypto tells a bad signature from a constraint problem. */
-static bool check_signature_from(X509 *child, X509 *parent, char *why, size_t whylen,
-	bool *crypto)
+/* Go's Certificate.CheckSignatureFrom(parent), minus the signature: the
+ * parent may sign certificates (v3 needs basicConstraints with cA;
+ * keyUsage, if non-zero, needs keyCertSign) and the child's algorithm is
+ * not SHA-1/MD5. *crypto tells an algorithm problem from a constraint
+ * problem. */
+static bool may_sign(X509 *child, X509 *parent, char *why, size_t whylen, bool *crypto)
 {
 	*crypto = false;
 	certext ce;
@@ -531,7 +532,47 @@ static bool check_signature_from(X509 *child, X509 *parent, char *why, size_t wh
 		*crypto = true;
 		return false;
 	}
+	return true;
+}
+
+/* Go's Certificate.CheckSignatureFrom(parent): may_sign, then the
+ * signature verifies. *crypto tells a bad signature from a constraint
+ * problem. */
+static bool check_signature_from(X509 *child, X509 *parent, char *why, size_t whylen,
+	bool *crypto)
+{
+	if (!may_sign(child, parent, why, whylen, crypto))
+		return false;
 	if (!sig_verifies(child, parent, why, whylen)) {
+		*crypto = true;
+		return false;
+	}
+	return true;
+}
+
+typedef struct why_buf {
+	char *p;
+	size_t len;
+} why_buf;
+
+static int self_sig_verifies(X509 *cert, void *ctx)
+{
+	why_buf *w = ctx;
+	return sig_verifies(cert, cert, w->p, w->len);
+}
+
+/* check_signature_from(root, root) for the chain's last certificate, the
+ * signature itself through the certificate cache (certcache.h): §1.9.1
+ * makes every verification check the root's self-signature, and for the
+ * same DER bytes its outcome cannot change, so a success is remembered
+ * there. The constraint and algorithm checks stay per call (they are
+ * cheap) and every failure is computed, so the errors are the same. */
+static bool check_root_signature(X509 *root, char *why, size_t whylen, bool *crypto)
+{
+	if (!may_sign(root, root, why, whylen, crypto))
+		return false;
+	why_buf w = { why, whylen };
+	if (!sigil__certcache_self_signature_ok(root, self_sig_verifies, &w)) {
 		*crypto = true;
 		return false;
 	}
@@ -852,7 +893,7 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 		quote_subject(c, &q);
 		if (i == n - 1) {
 			/* §1.9.1: the chain must end in a self-signed root. */
-			if (!check_signature_from(c, c, why, sizeof why, &crypto)) {
+			if (!check_root_signature(c, why, sizeof why, &crypto)) {
 				sigil__err(err, crypto ? SIGIL_ERR_CRYPTO : SIGIL_ERR_MALFORMED,
 					"root certificate with subject %s is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: %s",
 					qs(&q), why);

@@ -1,6 +1,7 @@
 /* test-certcache.c - parsed envelope certificates reused across
  * verifications (certcache.c): the same bytes give the same object, other
- * bytes never do, exact DER only, bounded size and entries. */
+ * bytes never do, exact DER only, bounded size and entries; a root's
+ * successful self-signature check is remembered per entry (§1.9.1). */
 #include <stdint.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -140,6 +141,66 @@ static void test_bounds(void)
 	OPENSSL_free(d0);
 }
 
+static int verify_calls;
+
+/* the check certchain.c hands in: the signature under the cert's own key */
+static int count_verify(X509 *cert, void *ctx)
+{
+	(void)ctx;
+	verify_calls++;
+	return X509_verify(cert, X509_get0_pubkey(cert)) == 1;
+}
+
+static void test_self_signature_memo(void)
+{
+	size_t len = 0;
+	uint8_t *der = make_cert(200, 0, &len);
+	X509 *a = sigil__certcache_parse(der, len);
+	CHECK(a != NULL);
+	uint64_t hits = sigil__certcache_self_signature_hits();
+	verify_calls = 0;
+	/* first call computes, second is answered by the entry */
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(a, count_verify, NULL), 1);
+	CHECK_INTEQ(verify_calls, 1);
+	CHECK(sigil__certcache_self_signature_hits() == hits);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(a, count_verify, NULL), 1);
+	CHECK_INTEQ(verify_calls, 1);
+	CHECK(sigil__certcache_self_signature_hits() == hits + 1);
+	/* the same bytes parsed again are the same entry: still a hit */
+	X509 *b = sigil__certcache_parse(der, len);
+	CHECK(b == a);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(b, count_verify, NULL), 1);
+	CHECK_INTEQ(verify_calls, 1);
+	CHECK(sigil__certcache_self_signature_hits() == hits + 2);
+
+	/* a tampered root (one signature bit flipped: other DER, so another
+	 * entry) is rejected, and every time: failures are not remembered */
+	der[len - 1] ^= 1;
+	X509 *t = sigil__certcache_parse(der, len);
+	CHECK(t && t != a);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(t, count_verify, NULL), 0);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(t, count_verify, NULL), 0);
+	CHECK_INTEQ(verify_calls, 3);
+	CHECK(sigil__certcache_self_signature_hits() == hits + 2);
+	der[len - 1] ^= 1;
+
+	/* an object the cache did not hand out, even with the cached bytes,
+	 * is verified on every call */
+	const unsigned char *p = der;
+	X509 *own = d2i_X509(NULL, &p, (long)len);
+	CHECK(own && own != a);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(own, count_verify, NULL), 1);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(own, count_verify, NULL), 1);
+	CHECK_INTEQ(verify_calls, 5);
+	CHECK(sigil__certcache_self_signature_hits() == hits + 2);
+	CHECK_INTEQ(sigil__certcache_self_signature_ok(NULL, count_verify, NULL), 0);
+	X509_free(own);
+	X509_free(t);
+	X509_free(b);
+	X509_free(a);
+	OPENSSL_free(der);
+}
+
 int main(void)
 {
 	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
@@ -151,6 +212,7 @@ int main(void)
 	RUN(test_same_bytes_same_object);
 	RUN(test_other_bytes);
 	RUN(test_bounds);
+	RUN(test_self_signature_memo);
 	EVP_PKEY_free(key);
 	return check_summary();
 }
