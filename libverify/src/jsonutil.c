@@ -16,13 +16,29 @@ static int is_ws(uint8_t c)
 static sigil_status check_outside_strings(const uint8_t *buf, size_t len, sigil_error *err)
 {
 	int in_string = 0;
+	/* Inside a string only '"' and '\\' matter; memchr skips the rest
+	 * (base64 certificate chains make most of an envelope string). q is
+	 * the next '"' at or after i (len if none), kept while ahead of i so
+	 * that a run of escapes does not rescan to the same quote. */
+	size_t q = 0;
+	int q_known = 0;
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = buf[i];
 		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = 0;
+			if (!q_known || q < i) {
+				const uint8_t *p = memchr(buf + i, '"', len - i);
+				q = p ? (size_t)(p - buf) : len;
+				q_known = 1;
+			}
+			const uint8_t *b = memchr(buf + i, '\\', q - i);
+			if (b) {
+				i = (size_t)(b - buf) + 1; /* skip the escaped byte */
+				continue;
+			}
+			if (q == len)
+				break;
+			i = q;
+			in_string = 0;
 			continue;
 		}
 		if (c == '"') {
