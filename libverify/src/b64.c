@@ -9,33 +9,11 @@
 #include "b64.h"
 #include "errors.h"
 
-static int b64_value(unsigned char c, int url)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (url) {
-		if (c == '-')
-			return 62;
-		if (c == '_')
-			return 63;
-	} else {
-		if (c == '+')
-			return 62;
-		if (c == '/')
-			return 63;
-	}
-	return -1;
-}
-
-/* Alphabet lookup for the strict decoders: the 6-bit value, or B64_BAD
- * for a byte outside the alphabet. A table instead of b64_value's
- * comparisons because certificate chains (x5c, several KB per envelope)
- * are decoded on every verification. Generated from the alphabets of
- * RFC 4648 §4 (std) and §5 (url). */
+/* Alphabet lookup for every decoder here: the 6-bit value, or B64_BAD
+ * for a byte outside the alphabet. A table rather than comparisons
+ * because certificate chains (x5c, several KB per envelope) are decoded
+ * on every verification. Generated from the alphabets of RFC 4648 §4
+ * (std) and §5 (url). */
 #define B64_BAD 0x80
 
 static const uint8_t b64_std_table[256] = {
@@ -77,6 +55,19 @@ static const uint8_t b64_url_table[256] = {
 };
 
 
+/* feed6 - append one 6-bit value to the bit accumulator, writing each
+ * completed byte to buf[*o]. */
+static inline void feed6(uint32_t *acc, int *bits, uint8_t v, uint8_t *buf, size_t *o)
+{
+	*acc = (*acc << 6) | v;
+	*bits += 6;
+	if (*bits >= 8) {
+		*bits -= 8;
+		buf[(*o)++] = (uint8_t)(*acc >> *bits);
+		*acc &= (1u << *bits) - 1;
+	}
+}
+
 /* decode `n` significant characters (no padding) */
 static sigil_status decode(const char *in, size_t n, int url, uint8_t **out, size_t *out_len,
 	sigil_error *err)
@@ -114,13 +105,7 @@ static sigil_status decode(const char *in, size_t n, int url, uint8_t **out, siz
 			return sigil__err_at(err, SIGIL_ERR_MALFORMED, i,
 				"illegal base64 data at input byte %zu", i);
 		}
-		acc = (acc << 6) | v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+		feed6(&acc, &bits, v, buf, &o);
 	}
 	if (acc != 0) {
 		free(buf);
@@ -176,20 +161,14 @@ sigil_status sigil__b64std_decode_lenient(const char *in, size_t in_len, uint8_t
 			pad++;
 			continue;
 		}
-		int v = b64_value(c, 0);
-		if (v < 0 || pad > 0) {
+		uint8_t v = b64_std_table[c];
+		if ((v & B64_BAD) || pad > 0) {
 			free(buf);
 			return sigil__err_at(err, SIGIL_ERR_MALFORMED, i,
 				"illegal base64 data at input byte %zu", i);
 		}
 		sig++;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+		feed6(&acc, &bits, v, buf, &o);
 	}
 	if (sig % 4 == 1 || (pad > 0 && (sig + pad) % 4 != 0) || pad > 2) {
 		free(buf);
