@@ -15,6 +15,13 @@ CPU time (user + system), output discarded; medians over the rounds after
 a warm-up. The same for start-up alone (`sigil --version`, `notation
 version`), to show where the time goes.
 Target: sigil >= 3x faster (wall).
+
+The bound (--bound, bench-startup-bound): a program that does nothing,
+loaded with exactly sigil's shared libraries (checked with ldd), timed
+against `notation verify` in the same rounds. notation's time over its time
+is the largest speed-up any `sigil verify` on these libraries can reach on
+this machine; when it is below 3, the target is out of reach for this
+dependency set here, and the run says so with the number.
 """
 import os
 import sys
@@ -26,7 +33,8 @@ from benchlib import R  # noqa: E402
 
 
 def main():
-    args = B.parse_args(__doc__.splitlines()[0], need=("sigil", "client"))
+    args = B.parse_args(__doc__.splitlines()[0], need=("sigil", "client"),
+                        extra={"--bound": {"help": "bench-startup-bound: sigil's libraries, no work"}})
     rounds = args.rounds or (2 if args.smoke else 20)
     warm = args.warmup if args.warmup is not None else (1 if args.smoke else 3)
     vals = R.tools(need_registry=True)
@@ -106,6 +114,31 @@ def main():
              f"(wall: mostly waiting for the registry and, on a loaded machine, for a CPU). "
              f"CPU beyond start-up: sigil {jws['sigil']['cpu_ms']['median'] - s['cpu_ms']['median']:.1f} ms, "
              f"notation {jws['notation']['cpu_ms']['median'] - n['cpu_ms']['median']:.1f} ms.")
+    if args.bound:
+        bound_exe = os.path.abspath(args.bound)
+
+        def libs(exe):
+            p = R.run(["ldd", exe], check_rc=False)
+            return sorted(line.split()[0] for line in p.stdout.splitlines() if line.strip())
+        R.check(libs(bound_exe) == libs(args.sigil), "the bound program loads exactly sigil's shared libraries",
+                f"sigil: {libs(args.sigil)}\nbound: {libs(bound_exe)}")
+        doc = B.run_client([args.client, "spawn", "--rounds", str(rounds), "--warmup", str(warm),
+                            "--expect-exit-a", "0", "--expect-exit-b", "0",
+                            "--", bound_exe, "--", *notation_cmd(refs["jws"])], env=env)
+        s, n = doc["a"], doc["b"]
+        bound = n["wall_ms"]["median"] / s["wall_ms"]["median"]
+        rep.result("bound", {"empty_with_sigil_libraries": s, "notation_verify_jws": n, "bound": bound})
+        rows.append(row("bound: nothing, with sigil's libraries / notation verify (JWS)", s, n))
+        speed = rep.doc["results"]["jws"]["speedup"]
+        rep.note(f"bound: a program that does nothing, loaded with sigil's shared libraries, takes "
+                 f"{s['wall_ms']['median']:.1f} ms against notation verify's {n['wall_ms']['median']:.1f} ms "
+                 f"(JWS) in the same rounds: no sigil verify on these libraries can be more than "
+                 f"{bound:.1f}x faster on this machine; sigil verify reaches {speed:.1f}x, "
+                 f"{speed / bound:.2f} of that bound.")
+        for tg in rep.doc["targets"]:
+            if tg["target"].startswith("sigil verify >= 3x"):
+                tg["measured"] += (f"; bound with sigil's libraries here {bound:.1f}x"
+                                   + (": out of reach for this dependency set" if bound < 3 else ""))
     rep.table(["envelope", "sigil verify wall", "notation verify wall", "sigil faster (wall)",
                "sigil CPU", "notation CPU", "sigil faster (CPU)", "peak RSS sigil / notation"], rows)
     rep.finish()

@@ -87,7 +87,7 @@ if want pull; then
 fi
 if want cli; then
   run cli "$py" "$here/bench-cli.py" "${smoke[@]}" --json "$out/cli.json" \
-    --sigil "$b/cli/sigil" --client "$b/bench/bench-daemon"
+    --sigil "$b/cli/sigil" --client "$b/bench/bench-daemon" --bound "$b/bench/bench-startup-bound"
 fi
 
 # --- 3 and 5: the library programs, on fresh fixtures ---------------------
