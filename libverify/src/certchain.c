@@ -513,17 +513,25 @@ static bool sig_verifies(X509 *cert, X509 *key_of, char *why, size_t whylen)
  * keyUsage, if non-zero, needs keyCertSign) and the child's algorithm is
  * not SHA-1/MD5. *crypto tells an algorithm problem from a constraint
  * problem. */
-static bool may_sign(X509 *child, X509 *parent, char *why, size_t whylen, bool *crypto)
+static bool may_sign(X509 *child, X509 *parent, const certext *parent_ext, char *why,
+	size_t whylen, bool *crypto)
 {
 	*crypto = false;
-	certext ce;
-	if (certext_load(parent, &ce) < 0) {
-		snprintf(why, whylen, "x509: malformed or duplicate extension in parent certificate");
-		return false;
+	/* parent_ext: the parent's extensions as validate_chain decoded them
+	 * already (decoding the same bytes again gives the same); else here */
+	certext loaded;
+	const certext *ce = parent_ext;
+	if (!ce) {
+		if (certext_load(parent, &loaded) < 0) {
+			snprintf(why, whylen, "x509: malformed or duplicate extension in parent certificate");
+			return false;
+		}
+		ce = &loaded;
 	}
-	bool constrained = (X509_get_version(parent) == 2 && !ce.bc) || (ce.bc && !ce.bc->ca) ||
-		(ku_nonzero(&ce) && !ku_bit(&ce, KUB_KEY_CERT_SIGN));
-	certext_clear(&ce);
+	bool constrained = (X509_get_version(parent) == 2 && !ce->bc) || (ce->bc && !ce->bc->ca) ||
+		(ku_nonzero(ce) && !ku_bit(ce, KUB_KEY_CERT_SIGN));
+	if (!parent_ext)
+		certext_clear(&loaded);
 	if (constrained) {
 		snprintf(why, whylen, "x509: invalid signature: parent certificate cannot sign this kind of certificate");
 		return false;
@@ -538,10 +546,10 @@ static bool may_sign(X509 *child, X509 *parent, char *why, size_t whylen, bool *
 /* Go's Certificate.CheckSignatureFrom(parent): may_sign, then the
  * signature verifies. *crypto tells a bad signature from a constraint
  * problem. */
-static bool check_signature_from(X509 *child, X509 *parent, char *why, size_t whylen,
-	bool *crypto)
+static bool check_signature_from(X509 *child, X509 *parent, const certext *parent_ext, char *why,
+	size_t whylen, bool *crypto)
 {
-	if (!may_sign(child, parent, why, whylen, crypto))
+	if (!may_sign(child, parent, parent_ext, why, whylen, crypto))
 		return false;
 	if (!sig_verifies(child, parent, why, whylen)) {
 		*crypto = true;
@@ -567,9 +575,10 @@ static int self_sig_verifies(X509 *cert, void *ctx)
  * same DER bytes its outcome cannot change, so a success is remembered
  * there. The constraint and algorithm checks stay per call (they are
  * cheap) and every failure is computed, so the errors are the same. */
-static bool check_root_signature(X509 *root, char *why, size_t whylen, bool *crypto)
+static bool check_root_signature(X509 *root, const certext *root_ext, char *why, size_t whylen,
+	bool *crypto)
 {
-	if (!may_sign(root, root, why, whylen, crypto))
+	if (!may_sign(root, root, root_ext, why, whylen, crypto))
 		return false;
 	why_buf w = { why, whylen };
 	if (!sigil__certcache_self_signature_ok(root, self_sig_verifies, &w)) {
@@ -611,7 +620,7 @@ int sigil__cert_is_root(X509 *cert, char *why, size_t whylen)
 	why[0] = '\0';
 	if (!cert)
 		return 0;
-	if (!check_signature_from(cert, cert, why, whylen, &crypto))
+	if (!check_signature_from(cert, cert, NULL, why, whylen, &crypto))
 		return 0;
 	if (!issuer_matches(cert, cert)) {
 		snprintf(why, whylen, "issuer and subject are not the same");
@@ -893,7 +902,7 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 		quote_subject(c, &q);
 		if (i == n - 1) {
 			/* §1.9.1: the chain must end in a self-signed root. */
-			if (!check_root_signature(c, why, sizeof why, &crypto)) {
+			if (!check_root_signature(c, &ext[i], why, sizeof why, &crypto)) {
 				sigil__err(err, crypto ? SIGIL_ERR_CRYPTO : SIGIL_ERR_MALFORMED,
 					"root certificate with subject %s is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: %s",
 					qs(&q), why);
@@ -911,7 +920,8 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 			 * its issuer can be self-signed, and checking the signature
 			 * of every intermediate against its own key would cost one
 			 * wasted public-key operation per intermediate. */
-			if (issuer_matches(c, c) && check_signature_from(c, c, why, sizeof why, &crypto)) {
+			if (issuer_matches(c, c) &&
+			    check_signature_from(c, c, &ext[i], why, sizeof why, &crypto)) {
 				if (i == 0)
 					sigil__err(err, SIGIL_ERR_MALFORMED,
 						"leaf certificate with subject %s is self-signed. Certificate chain must not contain self-signed leaf certificate",
@@ -925,7 +935,7 @@ static sigil_status validate_chain(STACK_OF(X509) *chain, chain_kind kind, sigil
 			X509 *parent = sk_X509_value(chain, i + 1);
 			qname pq;
 			quote_subject(parent, &pq);
-			if (!check_signature_from(c, parent, why, sizeof why, &crypto)) {
+			if (!check_signature_from(c, parent, &ext[i + 1], why, sizeof why, &crypto)) {
 				sigil__err(err, crypto ? SIGIL_ERR_CRYPTO : SIGIL_ERR_MALFORMED,
 					"invalid certificates or certificate with subject %s is not issued by %s. Error: %s",
 					qs(&q), qs(&pq), why);

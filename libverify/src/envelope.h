@@ -51,6 +51,9 @@ typedef struct sigil__envelope {
 	STACK_OF(X509) *chain;         /* leaf first; never empty */
 	uint8_t *payload;              /* raw payload bytes (signed) */
 	size_t payload_len;
+	/* payload accepted by sigil__json_parse_object already (JWS, §1.6
+	 * step 3): sigil__payload_parse_checked may skip that step */
+	bool payload_json_checked;
 	uint8_t *signature;            /* primitive signature bytes */
 	size_t signature_len;
 	uint8_t *timestamp;            /* RFC 3161 token (DER/BER) or NULL */

@@ -22,6 +22,12 @@ SIGIL_MUST_CHECK sigil_status sigil__json_parse(const uint8_t *buf, size_t len,
 SIGIL_MUST_CHECK sigil_status sigil__json_parse_depth(const uint8_t *buf, size_t len,
 	int max_depth, json_object **out, sigil_error *err);
 
+/* sigil__json_parse_reference - as sigil__json_parse_depth, always through
+ * json-c (sigil__json_parse_depth takes a faster path for common documents
+ * and falls back to this one; tests compare the two). */
+SIGIL_MUST_CHECK sigil_status sigil__json_parse_reference(const uint8_t *buf, size_t len,
+	int max_depth, json_object **out, sigil_error *err);
+
 /* sigil__json_parse_object - as sigil__json_parse, and the value must be an
  * object. `what` names the document in error messages. */
 SIGIL_MUST_CHECK sigil_status sigil__json_parse_object(const uint8_t *buf, size_t len,

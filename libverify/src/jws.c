@@ -267,6 +267,7 @@ sigil_status sigil__jws_parse(const uint8_t *buf, size_t len, sigil__envelope **
 		if (sigil__json_parse_object(env->payload, env->payload_len, "payload", &claims, err) !=
 		    SIGIL_STATUS_OK)
 			return sigil__err_wrap(err, "signature is invalid. Error");
+		env->payload_json_checked = true;
 	}
 
 	SIGIL_TRY(decode_b64url_member("signature", sig_s, sig_n, SIGIL_MAX_ENVELOPE_SIZE,

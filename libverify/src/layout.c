@@ -28,13 +28,16 @@
  * verifier's fetch of each of them right after (verify.c fetch_envelope)
  * is served from memory instead of a second open, read and hash: blobs are
  * content-addressed and these were digest-checked, so the bytes are those
- * a second read would return. Bounded by SIGIL_LAYOUT_MEMO_MAX_ENTRY and
- * SIGIL_LAYOUT_MEMO_MAX_BYTES (larger ones are read again). A source
- * serves one verification at a time, as the others do. */
+ * a second read would return. Their parse is kept too (listed_manifest):
+ * parsing the same bytes again can only give the same manifest. Bounded by
+ * SIGIL_LAYOUT_MEMO_MAX_ENTRY and SIGIL_LAYOUT_MEMO_MAX_BYTES (larger ones
+ * are read again). A source serves one verification at a time, as the
+ * others do. */
 typedef struct memo_entry {
 	char digest[SIGIL_DIGEST_MAX];
 	uint8_t *buf;
 	size_t len;
+	sigil__manifest *manifest; /* buf parsed */
 } memo_entry;
 
 typedef struct layout_ctx {
@@ -47,15 +50,19 @@ typedef struct layout_ctx {
 
 static void memo_clear(layout_ctx *ctx)
 {
-	for (size_t i = 0; i < ctx->memo_count; i++)
+	for (size_t i = 0; i < ctx->memo_count; i++) {
 		free(ctx->memo[i].buf);
+		sigil__manifest_free(ctx->memo[i].manifest);
+	}
 	free(ctx->memo);
 	ctx->memo = NULL;
 	ctx->memo_count = ctx->memo_cap = ctx->memo_bytes = ctx->memo_next = 0;
 }
 
-/* Keep a digest-checked manifest; takes *buf when it is kept. */
-static void memo_keep(layout_ctx *ctx, const char *digest, uint8_t **buf, size_t len)
+/* Keep a digest-checked manifest and its parse; takes *buf and *m when
+ * it is kept. */
+static void memo_keep(layout_ctx *ctx, const char *digest, uint8_t **buf, size_t len,
+	sigil__manifest **m)
 {
 	if (len > SIGIL_LAYOUT_MEMO_MAX_ENTRY || ctx->memo_bytes + len > SIGIL_LAYOUT_MEMO_MAX_BYTES)
 		return;
@@ -71,7 +78,9 @@ static void memo_keep(layout_ctx *ctx, const char *digest, uint8_t **buf, size_t
 	snprintf(e->digest, sizeof e->digest, "%s", digest);
 	e->buf = *buf;
 	e->len = len;
+	e->manifest = *m;
 	*buf = NULL;
+	*m = NULL;
 	ctx->memo_bytes += len;
 }
 
@@ -156,6 +165,19 @@ static sigil_status fetch_blob(layout_ctx *ctx, bool memo, const sigil_descripto
 	*out = TAKE_PTR(buf);
 	*len = n;
 	return SIGIL_STATUS_OK;
+}
+
+static const sigil__manifest *layout_listed_manifest(void *vctx, const sigil_descriptor *desc,
+	size_t max_size)
+{
+	/* the checks fetch_blob makes before it looks at the memo, so that an
+	 * answer here is one a fetch and parse would have given */
+	sigil_error ignored = SIGIL_ERROR_INIT;
+	if (sigil__digest_validate(desc->digest, &ignored) != SIGIL_STATUS_OK || desc->size < 0 ||
+	    (uint64_t)desc->size > max_size)
+		return NULL;
+	const memo_entry *m = memo_find(vctx, desc->digest);
+	return m && m->len == (size_t)desc->size ? m->manifest : NULL;
 }
 
 static sigil_status layout_fetch(void *vctx, const sigil_descriptor *desc, size_t max_size,
@@ -292,7 +314,7 @@ static sigil_status visit(discovery *d, const sigil_descriptor *desc, sigil_erro
 		size_t before = d->count;
 		st = add_found(d, desc, m, err);
 		if (st == SIGIL_STATUS_OK && d->count > before)
-			memo_keep(d->ctx, desc->digest, &buf, n);
+			memo_keep(d->ctx, desc->digest, &buf, n, &m);
 	}
 	sigil__manifest_free(m);
 	return st;
@@ -339,6 +361,7 @@ static const sigil__source_ops layout_ops = {
 	.resolve = layout_resolve,
 	.list_signatures = layout_list_signatures,
 	.fetch = layout_fetch,
+	.listed_manifest = layout_listed_manifest,
 	.free = layout_free,
 };
 

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "oci.h"
+#include "sigalg.h"
 #include "cleanup.h"
 #include "errors.h"
 #include "jsonutil.h"
@@ -32,12 +33,12 @@ static const EVP_MD *digest_md(const char *digest, size_t *hex_len, const char *
 	if (strncmp(digest, "sha256:", 7) == 0) {
 		*hex_len = 64;
 		*hex = digest + 7;
-		return EVP_sha256();
+		return sigil__md_sha256();
 	}
 	if (strncmp(digest, "sha512:", 7) == 0) {
 		*hex_len = 128;
 		*hex = digest + 7;
-		return EVP_sha512();
+		return sigil__md_sha512();
 	}
 	return NULL;
 }

@@ -49,6 +49,7 @@ typedef struct sigil__manifest {
 SIGIL_MUST_CHECK sigil_status sigil__manifest_parse(const uint8_t *buf, size_t len,
 	sigil__manifest **out, sigil_error *err);
 void sigil__manifest_free(sigil__manifest *m);
+static inline void sigil__manifest_freep(sigil__manifest **m) { sigil__manifest_free(*m); }
 
 typedef struct sigil__index {
 	char media_type[SIGIL_MEDIA_TYPE_MAX];

@@ -528,7 +528,12 @@ sigil_status sigil__payload_parse(const uint8_t *buf, size_t len, sigil__payload
 	/* json-c validates syntax, depth, UTF-8 and trailing data first. */
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	SIGIL_TRY(sigil__json_parse_object(buf, len, "payload", &root, err));
+	return sigil__payload_parse_checked(buf, len, out, err);
+}
 
+sigil_status sigil__payload_parse_checked(const uint8_t *buf, size_t len, sigil__payload **out,
+	sigil_error *err)
+{
 	decode_state st;
 	memset(&st, 0, sizeof st);
 	if (walk_object(buf, len, payload_field, &st, err) != SIGIL_STATUS_OK) {

@@ -1,5 +1,6 @@
 /* sigalg.c - the signature algorithms of notary-verification.md §1.5, bound
  * to the signing key, and primitive signature verification. */
+#include <pthread.h>
 #include <string.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -119,18 +120,48 @@ const char *sigil__sigalg_name(sigil__sigalg alg)
 	return i < 0 ? "unknown" : algs[i].jws;
 }
 
+static pthread_once_t mds_once = PTHREAD_ONCE_INIT;
+static EVP_MD *mds[3];
+
+static void mds_fetch(void)
+{
+	/* OpenSSL's own names (providers/implementations.h); a NULL entry
+	 * falls back to the implicitly fetched EVP_shaN() below */
+	mds[0] = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	mds[1] = EVP_MD_fetch(NULL, "SHA2-384", NULL);
+	mds[2] = EVP_MD_fetch(NULL, "SHA2-512", NULL);
+}
+
+const EVP_MD *sigil__md_sha256(void)
+{
+	pthread_once(&mds_once, mds_fetch);
+	return mds[0] ? mds[0] : EVP_sha256();
+}
+
+const EVP_MD *sigil__md_sha384(void)
+{
+	pthread_once(&mds_once, mds_fetch);
+	return mds[1] ? mds[1] : EVP_sha384();
+}
+
+const EVP_MD *sigil__md_sha512(void)
+{
+	pthread_once(&mds_once, mds_fetch);
+	return mds[2] ? mds[2] : EVP_sha512();
+}
+
 const EVP_MD *sigil__sigalg_md(sigil__sigalg alg)
 {
 	switch (alg) {
 	case SIGIL_SIGALG_PS256:
 	case SIGIL_SIGALG_ES256:
-		return EVP_sha256();
+		return sigil__md_sha256();
 	case SIGIL_SIGALG_PS384:
 	case SIGIL_SIGALG_ES384:
-		return EVP_sha384();
+		return sigil__md_sha384();
 	case SIGIL_SIGALG_PS512:
 	case SIGIL_SIGALG_ES512:
-		return EVP_sha512();
+		return sigil__md_sha512();
 	default:
 		return NULL;
 	}
@@ -212,10 +243,25 @@ sigil_status sigil__sigalg_verify(sigil__sigalg alg, sigil__pss_salt salt, EVP_P
 		/* §1.5: RSASSA-PSS, MGF1 with the message hash; JWS accepts any
 		 * salt (golang-jwt PSSSaltLengthAuto), COSE requires salt ==
 		 * hash length (go-cose PSSSaltLengthEqualsHash). */
-		int saltlen = salt == SIGIL_PSS_SALT_AUTO ? RSA_PSS_SALTLEN_AUTO : RSA_PSS_SALTLEN_DIGEST;
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, saltlen) != 1)
+		/* One OSSL_PARAM array: what EVP_PKEY_CTX_set_rsa_padding,
+		 * _set_rsa_mgf1_md and _set_rsa_pss_saltlen set, without their
+		 * legacy-control translation, three times per signature. */
+		char pad[] = OSSL_PKEY_RSA_PAD_MODE_PSS;
+		char mgf1[] = OSSL_DIGEST_NAME_SHA2_512;
+		char saltlen[] = OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST;
+		const char *mdname = EVP_MD_get0_name(md);
+		if (!mdname || strlen(mdname) >= sizeof mgf1)
+			return sigil__err(err, SIGIL_ERR_INTERNAL, "configuring RSASSA-PSS: digest name");
+		memcpy(mgf1, mdname, strlen(mdname) + 1);
+		if (salt == SIGIL_PSS_SALT_AUTO)
+			memcpy(saltlen, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO, sizeof OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO);
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, pad, 0),
+			OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, mgf1, 0),
+			OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, saltlen, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		if (EVP_PKEY_CTX_set_params(pctx, params) != 1)
 			return sigil__err_openssl(err, SIGIL_ERR_INTERNAL, "configuring RSASSA-PSS");
 	}
 	int rc = EVP_DigestVerify(ctx, vsig, vsig_len, msg, msg_len);

@@ -42,7 +42,15 @@ SIGIL_MUST_CHECK sigil_status sigil__sigalg_from_cose(int64_t label, sigil__siga
 	sigil_error *err);
 
 const char *sigil__sigalg_name(sigil__sigalg alg);    /* "PS256"... */
-const EVP_MD *sigil__sigalg_md(sigil__sigalg alg);    /* EVP_sha256()... */
+const EVP_MD *sigil__sigalg_md(sigil__sigalg alg);    /* sigil__md_sha256()... */
+
+/* sigil__md_sha256, _sha384, _sha512 - the digests, fetched once from the
+ * default library context and kept for the library's lifetime (never
+ * freed): EVP_sha256() and friends make every EVP_DigestInit look the
+ * implementation up again by name. EVP_sha256() etc. if the fetch fails. */
+const EVP_MD *sigil__md_sha256(void);
+const EVP_MD *sigil__md_sha384(void);
+const EVP_MD *sigil__md_sha512(void);
 size_t sigil__sigalg_hash_len(sigil__sigalg alg);     /* 32/48/64 */
 
 /* sigil__sigalg_verify - verify `sig` over `msg` with `key` under `alg`.

@@ -16,6 +16,14 @@ typedef struct sigil__source_ops {
 	 * desc->size, digest checked. *out malloc'd. */
 	sigil_status (*fetch)(void *ctx, const sigil_descriptor *desc, size_t max_size,
 		uint8_t **out, size_t *len, sigil_error *err);
+	/* Optional (NULL: not offered). The signature manifest named by desc,
+	 * parsed, when the source already parsed exactly its bytes while
+	 * listing signatures (list_signatures above), or NULL, and then the
+	 * caller fetches and parses it. Borrowed: valid until the next
+	 * list_signatures or free. desc must satisfy what fetch checks
+	 * (valid digest, 0 <= size <= max_size) for a non-NULL answer. */
+	const struct sigil__manifest *(*listed_manifest)(void *ctx, const sigil_descriptor *desc,
+		size_t max_size);
 	void (*free)(void *ctx);
 } sigil__source_ops;
 

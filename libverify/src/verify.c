@@ -568,7 +568,12 @@ static int check_payload(sig_ctx *c, const sigil__envelope *env, sigil_error *er
 {
 	sigil__payload *p = NULL;
 	sigil_error perr = SIGIL_ERROR_INIT;
-	if (sigil__payload_parse(env->payload, env->payload_len, &p, &perr) != SIGIL_STATUS_OK) {
+	/* the JWS half has run the payload through sigil__json_parse_object
+	 * already (§1.6 step 3); the same bytes would pass again */
+	sigil_status pst = env->payload_json_checked ?
+		sigil__payload_parse_checked(env->payload, env->payload_len, &p, &perr) :
+		sigil__payload_parse(env->payload, env->payload_len, &p, &perr);
+	if (pst != SIGIL_STATUS_OK) {
 		sigil__check_set(c->sr, SIGIL_CHECK_INTEGRITY, SIGIL_OUTCOME_FAIL,
 			SIGIL_ACTION_ENFORCE, perr.category, err, "invalid signature payload: %s",
 			perr.message);
@@ -675,10 +680,18 @@ static sigil_status fetch_envelope(sigil_source *src, const sigil_descriptor *sd
 	if (sd->size < 0 || (uint64_t)sd->size > SIGIL_MAX_MANIFEST_SIZE)
 		return sigil__err(err, SIGIL_ERR_LIMIT, "signature manifest is %lld bytes, more than the %u allowed",
 			(long long)sd->size, SIGIL_MAX_MANIFEST_SIZE);
-	SIGIL_TRY(src->ops->fetch(src->ctx, sd, SIGIL_MAX_MANIFEST_SIZE, &mbuf, &mlen, err));
-	sigil__manifest *m = NULL;
+	/* a source that parsed this very manifest while listing signatures
+	 * hands its parse over; otherwise fetch (digest-checked) and parse */
+	_cleanup_(sigil__manifest_freep) sigil__manifest *owned = NULL;
+	const sigil__manifest *m = src->ops->listed_manifest ?
+		src->ops->listed_manifest(src->ctx, sd, SIGIL_MAX_MANIFEST_SIZE) : NULL;
+	if (!m) {
+		SIGIL_TRY(src->ops->fetch(src->ctx, sd, SIGIL_MAX_MANIFEST_SIZE, &mbuf, &mlen, err));
+		*why = SIGIL_FAILURE_SIGNATURE_MANIFEST;
+		SIGIL_TRY(sigil__manifest_parse(mbuf, mlen, &owned, err));
+		m = owned;
+	}
 	*why = SIGIL_FAILURE_SIGNATURE_MANIFEST;
-	SIGIL_TRY(sigil__manifest_parse(mbuf, mlen, &m, err));
 	sigil_status st = SIGIL_STATUS_OK;
 	if (m->media_type[0] && strcmp(m->media_type, SIGIL_MT_IMAGE_MANIFEST) != 0 &&
 	    strcmp(m->media_type, SIGIL_MT_ARTIFACT_MANIFEST) != 0)
@@ -696,7 +709,6 @@ static sigil_status fetch_envelope(sigil_source *src, const sigil_descriptor *sd
 		*why = SIGIL_FAILURE_RETRIEVAL;
 		st = src->ops->fetch(src->ctx, &m->layers[0], SIGIL_MAX_ENVELOPE_SIZE, blob, blob_len, err);
 	}
-	sigil__manifest_free(m);
 	return st;
 }
 
