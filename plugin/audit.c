@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
 #include "audit.h"
 #include "util.h"
 
@@ -125,45 +126,196 @@ static char *sanitize(const char *s)
 	return o;
 }
 
-static int add_str(json_object *o, const char *k, const char *v)
+/* The JSON line is written straight into one buffer sized in a first pass,
+ * not built as a json-c object tree: on a cached verdict the tree (13
+ * objects, a hash table, a printbuf) cost ~35 000 instructions, a third of
+ * sigild's whole call (issue 7). The bytes are exactly what json-c 0.16
+ * printed with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+ * which log readers already parse (tests/unit/test-sigild-audit.c compares
+ * the two on every byte value): '"' and '\' escaped, \b \t \n \f \r
+ * short, other bytes below 0x20 as \u00xx (lower-case hex), everything
+ * else (0x7f, and bytes >= 0x80 whether valid UTF-8 or not) as is. */
+
+/* What each byte becomes inside a JSON string: 1 (itself), 2 (a short
+ * escape, the letter in json_short[]) or 6 (\u00xx). A table, because the
+ * escaper runs over every byte of every line (~800 per cached verdict). */
+static const uint8_t json_width[256] = {
+	6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6, /* \b \t \n \f \r: 2 */
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+	1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* '"': 2 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, /* '\\': 2 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+static char json_short(unsigned char c)
 {
-	json_object *s = json_object_new_string(nz(v));
-	return s ? json_object_object_add(o, k, s) : -1;
+	switch (c) {
+	case '"': return '"';
+	case '\\': return '\\';
+	case '\b': return 'b';
+	case '\t': return 't';
+	case '\n': return 'n';
+	case '\f': return 'f';
+	default: return 'r'; /* '\r', the last byte of width 2 */
+	}
+}
+
+/* the escaped length of s; *len receives strlen(s) */
+static size_t json_escaped_len(const char *s, size_t *len)
+{
+	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	for (; *p; p++)
+		n += json_width[*p];
+	*len = (size_t)(p - (const unsigned char *)s);
+	return n;
+}
+
+/* s (len bytes) escaped into o; returns the end. Runs of bytes that stand
+ * for themselves are copied whole. */
+static char *json_escape_into(char *o, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	while (p < end) {
+		const unsigned char *run = p;
+		while (p < end && json_width[*p] == 1)
+			p++;
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		if (p == end)
+			break;
+		unsigned char c = *p++;
+		*o++ = '\\';
+		if (json_width[c] == 2) {
+			*o++ = json_short(c);
+		} else {
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 0xf];
+			o += 5;
+		}
+	}
+	return o;
+}
+
+/* the decimal digits of v, as "%" PRId64 prints them; returns the length */
+static size_t int64_text(int64_t v, char buf[21])
+{
+	char tmp[20];
+	size_t n = 0, len = 0;
+	/* through unsigned: -INT64_MIN does not fit an int64_t */
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
+#define JSON_FIELDS 9
+
+/* json_line_into - the JSON line (with '\n' and a NUL) into buf when it
+ * fits in size bytes, else into a malloc'd buffer returned in *heap (NULL
+ * on allocation failure: returns NULL). Returns the line. */
+static char *json_line_into(const char *when, const sigild_audit_record *r, char *buf, size_t size,
+	char **heap)
+{
+	/* "key": and the string fields in the order json-c printed them */
+	const char *keys[JSON_FIELDS] = { "time", "image", "digest", "verdict", "reason", "policy",
+		"level", "failure", "signer" };
+	const char *vals[JSON_FIELDS] = { when, nz(r->image), nz(r->digest),
+		r->allow ? "allow" : "deny", nz(r->reason), nz(r->policy), nz(r->level), nz(r->failure),
+		nz(r->signer) };
+	const char *cached = r->cached ? "true" : "false";
+	const char *dry = r->dry_run_override ? "true" : "false";
+	const char *listed = r->allow_listed ? "true" : "false";
+	char elapsed[21];
+	size_t elapsed_len = int64_text(r->elapsed_us, elapsed);
+	size_t esc[JSON_FIELDS], raw[JSON_FIELDS];
+
+	/* {"k":"v",...,"cached":b,"dryRunOverride":b,"allowListed":b,"elapsedUs":n}\n\0
+	 * First the bound with every byte escaped to 6 (strlen is cheap): when
+	 * it fits the caller's buffer, nothing is measured twice. */
+	size_t fixed = sizeof "{\"cached\":,\"dryRunOverride\":,\"allowListed\":,\"elapsedUs\":}\n" +
+		strlen(cached) + strlen(dry) + strlen(listed) + elapsed_len;
+	size_t worst = fixed;
+	bool fits = true;
+	for (size_t i = 0; i < JSON_FIELDS; i++) {
+		raw[i] = strlen(vals[i]);
+		size_t field = strlen(keys[i]) + sizeof "\"\":\"\",";
+		if (raw[i] > (SIZE_MAX - field) / 6 || worst > size) {
+			fits = false;
+			break;
+		}
+		worst += field + 6 * raw[i];
+	}
+	*heap = NULL;
+	char *line = buf;
+	if (!fits || worst > size) {
+		/* the exact length; each escaped byte takes at most 6, so the
+		 * sums cannot overflow for strings that fit in memory (checked
+		 * anyway) */
+		size_t need = fixed;
+		for (size_t i = 0; i < JSON_FIELDS; i++) {
+			esc[i] = json_escaped_len(vals[i], &raw[i]);
+			size_t field = strlen(keys[i]) + esc[i] + sizeof "\"\":\"\",";
+			if (esc[i] > SIZE_MAX / 2 || need > SIZE_MAX - field)
+				return NULL;
+			need += field;
+		}
+		line = *heap = malloc(need);
+		if (!line)
+			return NULL;
+	}
+	char *o = line;
+	*o++ = '{';
+	for (size_t i = 0; i < JSON_FIELDS; i++) {
+		size_t k = strlen(keys[i]);
+		*o++ = '"';
+		memcpy(o, keys[i], k);
+		o += k;
+		memcpy(o, "\":\"", 3);
+		o += 3;
+		o = json_escape_into(o, vals[i], raw[i]);
+		*o++ = '"';
+		*o++ = ',';
+	}
+	const char *tail[] = { "\"cached\":", cached, ",\"dryRunOverride\":", dry, ",\"allowListed\":",
+		listed, ",\"elapsedUs\":" };
+	for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
+		size_t n = strlen(tail[i]);
+		memcpy(o, tail[i], n);
+		o += n;
+	}
+	memcpy(o, elapsed, elapsed_len);
+	o += elapsed_len;
+	*o++ = '}';
+	*o++ = '\n';
+	*o = '\0';
+	return line;
 }
 
 static char *json_line(const char *when, const sigild_audit_record *r)
 {
-	json_object *o = json_object_new_object();
-	if (!o)
-		return NULL;
-	int bad = 0;
-	bad |= add_str(o, "time", when);
-	bad |= add_str(o, "image", r->image);
-	bad |= add_str(o, "digest", r->digest);
-	bad |= add_str(o, "verdict", r->allow ? "allow" : "deny");
-	bad |= add_str(o, "reason", r->reason);
-	bad |= add_str(o, "policy", r->policy);
-	bad |= add_str(o, "level", r->level);
-	bad |= add_str(o, "failure", r->failure);
-	bad |= add_str(o, "signer", r->signer);
-	bad |= json_object_object_add(o, "cached", json_object_new_boolean(r->cached));
-	bad |= json_object_object_add(o, "dryRunOverride", json_object_new_boolean(r->dry_run_override));
-	bad |= json_object_object_add(o, "allowListed", json_object_new_boolean(r->allow_listed));
-	bad |= json_object_object_add(o, "elapsedUs", json_object_new_int64(r->elapsed_us));
-	char *line = NULL;
-	if (!bad) {
-		const char *s = json_object_to_json_string_ext(o,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		size_t n = s ? strlen(s) : 0;
-		line = s ? malloc(n + 2) : NULL;
-		if (line) {
-			memcpy(line, s, n);
-			line[n] = '\n';
-			line[n + 1] = '\0';
-		}
-	}
-	json_object_put(o);
-	return line;
+	char *heap = NULL;
+	/* size 0: always the heap, the caller frees the line */
+	return json_line_into(when, r, NULL, 0, &heap);
 }
 
 static char *text_line(const char *when, const sigild_audit_record *r)
@@ -197,13 +349,27 @@ char *sigild_audit_format_line(sigild_audit_format format, int64_t time_us, cons
 	return format == SIGILD_AUDIT_TEXT ? text_line(when, rec) : json_line(when, rec);
 }
 
+/* A JSON line whose fields, every byte escaped to 6, fit in this is
+ * formatted on the stack: a typical line is ~800 bytes, and sigild writes
+ * one per decision. */
+#define AUDIT_STACK_LINE 8192
+
 void sigild_audit_log(sigild_audit *a, const sigild_audit_record *rec)
 {
 	if (!a || !rec)
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	char *line = sigild_audit_format_line(a->format, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, rec);
+	int64_t time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	char stack[AUDIT_STACK_LINE];
+	char *heap = NULL, *line;
+	if (a->format == SIGILD_AUDIT_TEXT) {
+		line = heap = sigild_audit_format_line(a->format, time_us, rec);
+	} else {
+		char when[64];
+		format_time(time_us, when, sizeof when);
+		line = json_line_into(when, rec, stack, sizeof stack, &heap);
+	}
 	pthread_mutex_lock(&a->lock);
 	if (!line) {
 		a->write_errors++;
@@ -222,5 +388,5 @@ void sigild_audit_log(sigild_audit *a, const sigild_audit_record *rec)
 		off += (size_t)w;
 	}
 	pthread_mutex_unlock(&a->lock);
-	free(line);
+	free(heap);
 }

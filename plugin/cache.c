@@ -376,6 +376,36 @@ sigil_status sigild_cache_begin(sigild_cache *c, const char *revision, const cha
 	}
 }
 
+bool sigild_cache_peek(sigild_cache *c, const char *revision, const char *digest,
+	const char *extra, uint8_t **value, size_t *len)
+{
+	if (!c || !revision || !digest || !value || !len)
+		return false;
+	if (!extra)
+		extra = "";
+	uint64_t h = key_hash(c->seed, revision, digest, extra);
+	bool hit = false;
+	pthread_mutex_lock(&c->lock);
+	entry *e = c->buckets[h & (c->nbuckets - 1)];
+	while (e && !key_eq(e->hash, e->revision, e->digest, e->extra, h, revision, digest, extra))
+		e = e->hnext;
+	/* the same tests as sigild_cache_begin's step 1; an entry that fails
+	 * them is left for sigild_cache_begin to drop */
+	if (e && revision_current(c, e->revision) && c->clock(c->clock_ctx) < e->expires) {
+		uint8_t *copy = dup_bytes(e->value, e->len);
+		if (copy) {
+			lru_unlink(c, e);
+			lru_push_front(c, e);
+			c->hits++;
+			*value = copy;
+			*len = e->len;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
 static void store(sigild_cache *c, sigild_cache_flight *f, int64_t expires)
 {
 	/* caller holds the lock; f->value is set */

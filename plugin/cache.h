@@ -64,6 +64,18 @@ SIGIL_MUST_CHECK sigil_status sigild_cache_begin(sigild_cache *c, const char *re
 	const char *digest, const char *extra, int64_t deadline_ms, sigild_cache_outcome *outcome,
 	uint8_t **value, size_t *len, bool *shared, sigild_cache_flight **flight, sigil_error *err);
 
+/* sigild_cache_peek - the non-blocking half of sigild_cache_begin, for
+ * sigild's I/O thread: a stored entry of the current revision that has not
+ * expired is a hit (true: *value malloc'd, caller frees, and *len set;
+ * counted as a hit and moved to the front of the LRU list exactly as
+ * sigild_cache_begin does). Anything else is a miss (false) with no effect
+ * at all: nothing counted, no expired entry dropped, *value and *len
+ * untouched; the caller then goes through sigild_cache_begin, which counts
+ * the miss once and does the dropping. Never waits on a verification in
+ * progress. An allocation failure is a miss. */
+bool sigild_cache_peek(sigild_cache *c, const char *revision, const char *digest,
+	const char *extra, uint8_t **value, size_t *len);
+
 /* sigild_cache_finish - publish the leader's value to its waiters and store
  * it (allow: until min(valid_until, now + max_allow_s); deny: now +
  * deny_s; not stored when that is not in the future, or when the

@@ -14,15 +14,34 @@
  * per second, and 25.9 MiB resident with 10 000 cached verdicts.
  *
  * Threading: the loop thread (epoll) accepts, reads, feeds each
- * connection's protocol handler (grpc_conn.c) and writes; a request that
- * is whole goes on a queue that the workers (config "workers") take from;
- * a worker runs the service call and puts the answer on a done list, and
- * an eventfd wakes the loop to send it. So a slow Verify (a registry round
+ * connection's protocol handler (grpc_conn.c) and writes. A request that
+ * is whole and can be answered without waiting is answered right there,
+ * in the same loop round (answer_inline): Status (counters, locks held
+ * only for a copy) and a Verify whose verdict is cached or allow-listed
+ * (sigild_service_verify_cached: same answer, counters, metrics and audit
+ * line as the worker path, and no side effect when it cannot answer). The
+ * rest goes on a queue that the workers (config "workers") take from; a
+ * worker runs the service call and puts the answer on a done list, and an
+ * eventfd wakes the loop to send it. So a slow Verify (a registry round
  * trip, seconds) holds one worker and nothing else: cached answers on
- * other connections keep flowing through the loop and the other workers.
+ * other connections never wait for a worker at all.
+ * Why inline (issue 7): the handoff loop -> worker -> loop costs two
+ * thread wake-ups per call, and with cached verdicts it kept sigild at
+ * about half the nghttp2 floor server's rate (under load the loop used
+ * ~58 % of a core and eight workers ~52 %). Answering inline (and the
+ * audit line without json-c's object tree, audit.c): callgrind 124 900 ->
+ * 101 500 instructions per cached Verify (the floor: 38 000); cached
+ * verdicts per second, medians of 6 rounds alternated with the old binary
+ * and the floor on a loaded 2-core machine, concurrency 1 / 2 / 10:
+ * 3 600 / 9 000 / 9 900 -> 6 000 / 11 600 / 16 300 (floor 7 100 / 12 800
+ * / 18 100; bench/README.md). The cost: while the loop decides a cached
+ * verdict (~55 000 instructions) no other connection is read; a worker
+ * would spend the same CPU, plus the two wake-ups. The audit line is
+ * written (write(2), under the audit lock) from the loop too: an audit
+ * destination that blocks (a full stderr pipe) now stalls the loop, where
+ * it stalled every worker before.
  * A thread per connection would need as many threads as concurrent pulls
- * and would still need bounding; one loop thread costs no handoff beyond
- * the worker queue, which the old server had too.
+ * and would still need bounding.
  *
  * Bounds: SIGILD_MAX_CONNECTIONS (beyond it the listener is not polled and
  * clients wait in the kernel backlog), SIGILD_CONN_MAX_STREAMS per
@@ -283,14 +302,59 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* The answers that never wait, given on the loop thread (see the file
+ * comment): Status (counters and short-held locks) and a Verify whose
+ * verdict is cached or allow-listed. false: the call goes to a worker,
+ * and nothing about it has been counted or logged yet. */
+static bool answer_inline(sigild_server *srv, sigild_call *call)
+{
+	Sigil__V1__VerifyRequest *req;
+	Sigil__V1__VerifyResponse *resp = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	sigil_status st;
+
+	if (call->method == SIGILD_METHOD_STATUS) {
+		do_status(srv, call);
+		return true;
+	}
+	if (call->method != SIGILD_METHOD_VERIFY)
+		return false;
+	/* a malformed one is refused by do_verify, where it always was */
+	req = sigil__v1__verify_request__unpack(NULL, call->msg_len, call->msg);
+	if (!req)
+		return false;
+	st = sigild_service_verify_cached(srv->svc, req, &resp, &err);
+	sigil__v1__verify_request__free_unpacked(req, NULL);
+	if (st != SIGIL_STATUS_OK) {
+		/* as do_verify answers the same failure */
+		call->code = status_for(err.category);
+		snprintf(call->message, sizeof call->message, "%s", err.message);
+		srv->log(call->code == SIGILD_GRPC_INTERNAL ? SIGILD_LOG_ERR : SIGILD_LOG_INFO,
+			"Verify rejected (%s): %s", sigil_category_name(err.category), err.message);
+		return true;
+	}
+	if (!resp)
+		return false;
+	(void)pack_message(&resp->base, call);
+	sigild_verify_response_free(resp);
+	return true;
+}
+
 /* Called by a connection, in the loop thread, for each whole request. */
 static void dispatch(void *ctx, sigild_call *call)
 {
 	sigild_server *srv = ctx;
-	job *j = malloc(sizeof(*j));
+	job *j;
 
+	if (answer_inline(srv, call)) {
+		/* queued on its stream now; read_client() writes it out after
+		 * this read, in the same loop round */
+		(void)sigild_conn_complete(call, sigil_registry_now_ms());
+		return;
+	}
+	j = malloc(sizeof(*j));
 	if (!j) {
-		/* It comes back through the done list with the error. */
+		/* Answered now, with the error. */
 		call->code = SIGILD_GRPC_RESOURCE_EXHAUSTED;
 		snprintf(call->message, sizeof call->message, "out of memory");
 		(void)sigild_conn_complete(call, sigil_registry_now_ms());

@@ -998,6 +998,43 @@ static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bo
 	return r;
 }
 
+/* conclude - everything after the verdict, shared by sigild_service_verify
+ * and sigild_service_verify_cached so that a decision is counted, observed
+ * and audited alike whichever thread took it: elapsed time, the dry-run
+ * override, the allow/deny counters, metrics, the audit line. Takes r;
+ * *out = r on success. */
+static sigil_status conclude(sigild_service *s, const request *q, Sigil__V1__VerifyResponse *r,
+	int64_t t0, Sigil__V1__VerifyResponse **out, sigil_error *err)
+{
+	int64_t elapsed = now_us() - t0;
+	if (!r->cached)
+		r->elapsed_us = elapsed;
+	bool denied = r->verdict != SIGIL__V1__VERDICT__VERDICT_ALLOW;
+	if (denied && s->cfg.mode == SIGILD_MODE_DRY_RUN) {
+		/* design rule 1: dry-run lets the pull through, and says what
+		 * enforce mode would have done */
+		char *reason = NULL;
+		if (asprintf(&reason, "dry-run: would deny: %s", r->reason ? r->reason : "") < 0) {
+			sigild_verify_response_free(r);
+			return sigil__err_oom(err);
+		}
+		if (r->reason != protobuf_c_empty_string)
+			free(r->reason);
+		r->reason = reason;
+		r->verdict = SIGIL__V1__VERDICT__VERDICT_ALLOW;
+		r->dry_run_override = true;
+		atomic_fetch_add(&s->dry_run_would_deny, 1);
+	}
+	if (r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW)
+		atomic_fetch_add(&s->allows, 1);
+	else
+		atomic_fetch_add(&s->denies, 1);
+	metrics_count(s, r, denied, elapsed);
+	audit_request(s, q->image, q->digest, r, elapsed);
+	*out = r;
+	return SIGIL_STATUS_OK;
+}
+
 sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyRequest *req, int64_t deadline_ms,
 	Sigil__V1__VerifyResponse **out, sigil_error *err)
 {
@@ -1026,35 +1063,62 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 		atomic_fetch_add(&s->errors, 1);
 		return SIGIL_STATUS_ERROR;
 	}
-	int64_t elapsed = now_us() - t0;
-	if (!r->cached)
-		r->elapsed_us = elapsed;
-	bool denied = r->verdict != SIGIL__V1__VERDICT__VERDICT_ALLOW;
-	if (denied && s->cfg.mode == SIGILD_MODE_DRY_RUN) {
-		/* design rule 1: dry-run lets the pull through, and says what
-		 * enforce mode would have done */
-		char *reason = NULL;
-		if (asprintf(&reason, "dry-run: would deny: %s", r->reason ? r->reason : "") < 0) {
-			sigild_verify_response_free(r);
+	sigil_status st = conclude(s, &q, r, t0, out, err);
+	request_clear(&q);
+	return st;
+}
+
+sigil_status sigild_service_verify_cached(sigild_service *s, const Sigil__V1__VerifyRequest *req,
+	Sigil__V1__VerifyResponse **out, sigil_error *err)
+{
+	if (!s || !out)
+		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_verify_cached: missing argument");
+	*out = NULL;
+	/* no_cache asks for a registry round trip; an unusable request is
+	 * refused, counted and audited by sigild_service_verify alone */
+	if (!req || req->no_cache)
+		return SIGIL_STATUS_OK;
+	int64_t t0 = now_us();
+	request q;
+	sigil_error ignored = SIGIL_ERROR_INIT;
+	if (request_parse(req, &q, &ignored) != SIGIL_STATUS_OK) {
+		request_clear(&q);
+		return SIGIL_STATUS_OK;
+	}
+	Sigil__V1__VerifyResponse *r = NULL;
+	if (allow_listed(s, q.digest)) {
+		/* as decide() does: the allow-list before the cache */
+		r = response_simple(true, REASON_ALLOW_LISTED, "");
+		if (!r) {
+			/* nothing counted yet: the worker path tries again */
 			request_clear(&q);
+			return SIGIL_STATUS_OK;
+		}
+		r->allow_listed = true;
+	} else {
+		sigild_snapshot *snap = snapshot_get(s);
+		uint8_t *val = NULL;
+		size_t len = 0;
+		bool hit = sigild_cache_peek(s->cache, snap->revision, q.digest, q.md_canonical, &val, &len);
+		sigild__snapshot_unref(snap);
+		if (!hit) {
+			request_clear(&q);
+			return SIGIL_STATUS_OK;
+		}
+		/* the hit is counted: from here on, as decide() after a hit */
+		r = sigil__v1__verify_response__unpack(NULL, len, val);
+		free(val);
+		if (!r) {
+			request_clear(&q);
+			atomic_fetch_add(&s->errors, 1);
 			return sigil__err_oom(err);
 		}
-		if (r->reason != protobuf_c_empty_string)
-			free(r->reason);
-		r->reason = reason;
-		r->verdict = SIGIL__V1__VERDICT__VERDICT_ALLOW;
-		r->dry_run_override = true;
-		atomic_fetch_add(&s->dry_run_would_deny, 1);
+		r->cached = true;
+		r->elapsed_us = 0;
 	}
-	if (r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW)
-		atomic_fetch_add(&s->allows, 1);
-	else
-		atomic_fetch_add(&s->denies, 1);
-	metrics_count(s, r, denied, elapsed);
-	audit_request(s, q.image, q.digest, r, elapsed);
+	sigil_status st = conclude(s, &q, r, t0, out, err);
 	request_clear(&q);
-	*out = r;
-	return SIGIL_STATUS_OK;
+	return st;
 }
 
 /* --- status ----------------------------------------------------------- */

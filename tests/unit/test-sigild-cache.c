@@ -1,6 +1,6 @@
 /* test-sigild-cache.c - the verdict cache: expiry (injected clock),
  * revisions, LRU eviction, single-flight collapsing with threads, waiter
- * deadlines, abandon and publish. */
+ * deadlines, abandon and publish, the non-blocking peek. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -235,6 +235,75 @@ static void test_lru(void)
 	sigild_cache_free(c);
 }
 
+/* sigild_cache_peek: a hit counts and touches as sigild_cache_begin's; a
+ * miss changes nothing and never waits for a verification in progress */
+static void test_peek(void)
+{
+	sigild_cache *c = new_cache(2, 3600, 10);
+	uint8_t *v = (uint8_t *)"untouched";
+	size_t len = 12345;
+	sigild_cache_stats st;
+
+	put(c, "r", D1, "", "1", true, INT64_MAX);
+	put(c, "r", D2, "", "2", false, 0); /* a deny: lives 10 s */
+	CHECK(sigild_cache_peek(c, "r", D1, NULL, &v, &len));
+	CHECK(len == 1 && memcmp(v, "1", 1) == 0);
+	free(v);
+	sigild_cache_stats_get(c, &st);
+	CHECK_INTEQ(st.hits, 1);
+	CHECK_INTEQ(st.misses, 2);
+	/* D1 was touched by the peek: D2 is the one evicted */
+	put(c, "r", D3, "", "3", true, INT64_MAX);
+	v = (uint8_t *)"untouched";
+	len = 12345;
+	CHECK(!sigild_cache_peek(c, "r", D2, "", &v, &len));
+	CHECK(sigild_cache_peek(c, "r", D1, "", &v, &len));
+	free(v);
+	/* a miss: unknown key, other metadata, other revision; outputs
+	 * untouched, nothing counted */
+	v = (uint8_t *)"untouched";
+	len = 12345;
+	CHECK(!sigild_cache_peek(c, "r", D2, "", &v, &len));
+	CHECK(!sigild_cache_peek(c, "r", D1, "3:env4:prod", &v, &len));
+	CHECK(!sigild_cache_peek(c, "other", D1, "", &v, &len));
+	CHECK(len == 12345 && strcmp((const char *)v, "untouched") == 0);
+	sigild_cache_stats_get(c, &st);
+	CHECK_INTEQ(st.hits, 2);
+	CHECK_INTEQ(st.misses, 3);
+	CHECK_INTEQ(st.evictions, 1);
+	sigild_cache_free(c);
+
+	/* expiry honoured; the expired entry is left for begin to drop */
+	c = new_cache(4, 3600, 10);
+	put(c, "r", D2, "", "deny", false, 0);
+	fake_now += 10;
+	CHECK(!sigild_cache_peek(c, "r", D2, "", &v, &len));
+	sigild_cache_stats_get(c, &st);
+	CHECK_INTEQ(st.entries, 1);
+	CHECK_INTEQ(st.hits, 0);
+	CHECK_INTEQ(st.misses, 1);
+	CHECK_INTEQ(lookup(c, "r", D2, "", NULL, NULL), SIGILD_CACHE_LEAD);
+	sigild_cache_stats_get(c, &st);
+	CHECK_INTEQ(st.entries, 0);
+	CHECK_INTEQ(st.misses, 2);
+
+	/* a verification in progress: a miss at once, not a wait */
+	sigild_cache_flight *f = NULL;
+	CHECK_INTEQ(lookup(c, "r", D1, "", NULL, &f), SIGILD_CACHE_LEAD);
+	int64_t t0 = mono_ms();
+	CHECK(!sigild_cache_peek(c, "r", D1, "", &v, &len));
+	CHECK(mono_ms() - t0 < 500);
+	sigild_cache_finish(c, f, (const uint8_t *)"late", 4, true, INT64_MAX);
+	CHECK(sigild_cache_peek(c, "r", D1, "", &v, &len));
+	CHECK(len == 4 && memcmp(v, "late", 4) == 0);
+	free(v);
+	sigild_cache_stats_get(c, &st);
+	CHECK_INTEQ(st.hits, 1);
+	CHECK_INTEQ(st.misses, 3);
+	CHECK(!sigild_cache_peek(NULL, "r", D1, "", &v, &len));
+	sigild_cache_free(c);
+}
+
 /* --- single flight ---------------------------------------------------- */
 
 #define NTHREADS 16
@@ -384,6 +453,7 @@ int main(void)
 	RUN(test_deny_expiry);
 	RUN(test_revisions);
 	RUN(test_lru);
+	RUN(test_peek);
 	RUN(test_single_flight);
 	RUN(test_waiter_deadline);
 	RUN(test_abandon_and_publish);

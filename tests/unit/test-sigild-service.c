@@ -782,6 +782,176 @@ static void test_concurrent_collapse(void)
 	sigild_config_clear(&c);
 }
 
+/* --- sigild_service_verify_cached (the I/O thread's path) -------------- */
+
+static size_t audit_count(void)
+{
+	size_t len, n = 0;
+	unsigned char *b = check_read_file(auditpath, &len);
+	for (size_t i = 0; i < len; i++)
+		n += b[i] == '\n';
+	free(b);
+	return n;
+}
+
+typedef struct counts {
+	uint64_t allows, denies, errors, would_deny, hits, misses;
+	size_t audit;
+} counts;
+
+static counts counts_now(sigild_service *s)
+{
+	counts k = { 0 };
+	Sigil__V1__StatusResponse *st = status(s);
+	if (st) {
+		k.allows = st->allows;
+		k.denies = st->denies;
+		k.errors = st->errors;
+		k.would_deny = st->dry_run_would_deny;
+		k.hits = st->cache ? st->cache->hits : 0;
+		k.misses = st->cache ? st->cache->misses : 0;
+	}
+	sigild_status_response_free(st);
+	k.audit = audit_count();
+	return k;
+}
+
+static bool counts_eq(counts a, counts b)
+{
+	return a.allows == b.allows && a.denies == b.denies && a.errors == b.errors &&
+		a.would_deny == b.would_deny && a.hits == b.hits && a.misses == b.misses && a.audit == b.audit;
+}
+
+/* not answered, and nothing counted or logged */
+static void expect_unanswered(sigild_service *s, const Sigil__V1__VerifyRequest *req)
+{
+	static Sigil__V1__VerifyResponse sentinel; /* *out must be set to NULL */
+	Sigil__V1__VerifyResponse *r = &sentinel;
+	sigil_error err = SIGIL_ERROR_INIT;
+	counts before = counts_now(s);
+	CHECK(sigild_service_verify_cached(s, req, &r, &err) == SIGIL_STATUS_OK);
+	CHECK(r == NULL);
+	CHECK(counts_eq(before, counts_now(s)));
+	if (r != &sentinel)
+		sigild_verify_response_free(r);
+}
+
+static Sigil__V1__VerifyResponse *cached_ok(sigild_service *s, const Sigil__V1__VerifyRequest *req)
+{
+	Sigil__V1__VerifyResponse *r = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(sigild_service_verify_cached(s, req, &r, &err) == SIGIL_STATUS_OK);
+	CHECK(r != NULL);
+	return r;
+}
+
+/* the packed bytes of two responses are the same */
+static bool same_bytes(const Sigil__V1__VerifyResponse *a, const Sigil__V1__VerifyResponse *b)
+{
+	size_t na = sigil__v1__verify_response__get_packed_size(a);
+	size_t nb = sigil__v1__verify_response__get_packed_size(b);
+	uint8_t *pa = malloc(na + 1), *pb = malloc(nb + 1);
+	bool same = pa && pb && na == nb && sigil__v1__verify_response__pack(a, pa) == na &&
+		sigil__v1__verify_response__pack(b, pb) == nb && memcmp(pa, pb, na) == 0;
+	free(pa);
+	free(pb);
+	return same;
+}
+
+static void test_verify_cached(void)
+{
+	sigild_config c;
+	base_config(&c);
+	c.allow_digests = calloc(1, sizeof *c.allow_digests);
+	c.allow_digests[0] = strdup(DIGEST2);
+	c.allow_count = 1;
+	sigild_service *s = new_service(&c);
+	req_buf b;
+	char name[128];
+	snprintf(name, sizeof name, "127.0.0.1:%d/skipped:fast", closed_port);
+	make_req(&b, name, DIGEST);
+
+	/* a miss, an invalid request, no_cache: left to sigild_service_verify */
+	expect_unanswered(s, &b.req);
+	req_buf bad;
+	make_req(&bad, name, "");
+	expect_unanswered(s, &bad.req);
+	make_req(&bad, "", DIGEST);
+	expect_unanswered(s, &bad.req);
+	expect_unanswered(s, NULL);
+	Sigil__V1__VerifyResponse *r = verify_ok(s, &b.req, now_ms() + 5000);
+	CHECK(r && !r->cached);
+	sigild_verify_response_free(r);
+	b.req.no_cache = 1;
+	expect_unanswered(s, &b.req);
+	b.req.no_cache = 0;
+
+	/* a hit: the same bytes as the worker path's hit, counted alike */
+	counts k0 = counts_now(s);
+	r = cached_ok(s, &b.req);
+	counts k1 = counts_now(s);
+	Sigil__V1__VerifyResponse *w = verify_ok(s, &b.req, now_ms() + 5000);
+	counts k2 = counts_now(s);
+	CHECK(r && r->cached && r->elapsed_us == 0 && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
+	CHECK(r && w && w->cached && same_bytes(r, w));
+	CHECK(k1.allows == k0.allows + 1 && k1.hits == k0.hits + 1 && k1.misses == k0.misses &&
+		k1.audit == k0.audit + 1 && k1.denies == k0.denies && k1.errors == k0.errors);
+	CHECK(k2.allows == k1.allows + 1 && k2.hits == k1.hits + 1 && k2.misses == k1.misses &&
+		k2.audit == k1.audit + 1);
+	sigild_verify_response_free(r);
+	sigild_verify_response_free(w);
+	json_object *a = last_audit();
+	CHECK_INTEQ(jbool(a, "cached"), 1);
+	CHECK_STREQ(jstr(a, "policy"), "skipped");
+	json_object_put(a);
+
+	/* the allow-list, before the cache as in the worker path */
+	make_req(&b, "registry.example/unknown/app:1", DIGEST2);
+	k0 = counts_now(s);
+	r = cached_ok(s, &b.req);
+	CHECK(r && r->allow_listed && !r->cached && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
+	CHECK_STREQ(r ? r->reason : NULL, "allow-listed by sigild configuration (break-glass)");
+	k1 = counts_now(s);
+	CHECK(k1.allows == k0.allows + 1 && k1.hits == k0.hits && k1.misses == k0.misses &&
+		k1.audit == k0.audit + 1);
+	a = last_audit();
+	CHECK_INTEQ(jbool(a, "allowListed"), 1);
+	json_object_put(a);
+	sigild_verify_response_free(r);
+	Sigil__V1__VerifyResponse *out = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(sigild_service_verify_cached(NULL, &b.req, &out, &err) == SIGIL_STATUS_ERROR);
+	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
+	sigild_service_free(s);
+	sigild_config_clear(&c);
+
+	/* dry-run: a cached deny (no policy for the name) is let through and
+	 * counted as would-deny, as the cold one is */
+	base_config(&c);
+	c.mode = SIGILD_MODE_DRY_RUN;
+	c.cache_deny_ttl_s = 60;
+	s = new_service(&c);
+	make_req(&b, "registry.example/unknown/app:2", DIGEST);
+	w = verify_ok(s, &b.req, now_ms() + 5000);
+	k0 = counts_now(s);
+	r = cached_ok(s, &b.req);
+	k1 = counts_now(s);
+	CHECK(w && !w->cached && w->dry_run_override && w->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
+	CHECK(r && r->cached && r->dry_run_override && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
+	CHECK_STREQ(r ? r->reason : NULL, w ? w->reason : "");
+	CHECK_CONTAINS(r ? r->reason : NULL, "dry-run: would deny: ");
+	CHECK(k1.allows == k0.allows + 1 && k1.would_deny == k0.would_deny + 1 && k1.denies == k0.denies &&
+		k1.hits == k0.hits + 1 && k1.audit == k0.audit + 1);
+	a = last_audit();
+	CHECK_INTEQ(jbool(a, "dryRunOverride"), 1);
+	CHECK_INTEQ(jbool(a, "cached"), 1);
+	json_object_put(a);
+	sigild_verify_response_free(r);
+	sigild_verify_response_free(w);
+	sigild_service_free(s);
+	sigild_config_clear(&c);
+}
+
 static void test_audit_formats(void)
 {
 	sigild_audit_record rec = {
@@ -862,6 +1032,7 @@ int main(void)
 	RUN(test_revision);
 	RUN(test_new_failures);
 	RUN(test_concurrent_collapse);
+	RUN(test_verify_cached);
 	RUN(test_audit_formats);
 	teardown();
 	return check_summary();
