@@ -34,6 +34,9 @@ static void doctor_usage(FILE *f)
 		"  --socket PATH       sigild's socket (default $SIGIL_SOCKET, else " SIGIL_FORWARDER_DEFAULT_SOCKET ")\n"
 		"  --output text|json  output format (default text)\n"
 		"\n"
+		"SIGIL_VERIFIER_TIMEOUT_MS, as containerd's environment has it (default 8000),\n"
+		"is what per_verifier_timeout must exceed.\n"
+		"\n"
 		"Exit status: 0 no problem (warnings allowed), 1 at least one problem,\n"
 		"2 usage error or a configuration that cannot be read.\n");
 }
@@ -78,6 +81,20 @@ int cmd_doctor(int argc, char **argv)
 	}
 	sock = sigil__sigild_socket(sock);
 
+	/* sigil-verifier's own deadline, read as it reads it: like SIGIL_SOCKET,
+	 * the doctor's environment stands for containerd's */
+	char reason[SIGIL_FORWARDER_REASON_SIZE], source[128];
+	const char *tmo = secure_getenv("SIGIL_VERIFIER_TIMEOUT_MS");
+	sigil_forwarder_env fenv;
+	if (sigil_forwarder_parse_env(NULL, tmo, NULL, &fenv, reason, sizeof reason) != 0) {
+		fprintf(stderr, "sigil doctor: %s\n", reason);
+		return EXIT_UNUSABLE;
+	}
+	if (tmo && tmo[0])
+		snprintf(source, sizeof source, "SIGIL_VERIFIER_TIMEOUT_MS in this environment");
+	else
+		snprintf(source, sizeof source, "its default");
+
 	sigil_error err = SIGIL_ERROR_INIT;
 	sigil__ctd_config *cfg = NULL;
 	if (sigil__ctd_config_load(config, &cfg, &err) != SIGIL_STATUS_OK) {
@@ -94,10 +111,14 @@ int cmd_doctor(int argc, char **argv)
 		sizeof why) == 0;
 	int answered = sigil__doctor_sigild_status(sock, about, sizeof about) == 0;
 	int rc = EXIT_UNUSABLE;
-	if (sigil__doctor_check_version(exe, have_version ? version : NULL, why, &f, &err) != SIGIL_STATUS_OK ||
+	const char *known = have_version ? version : NULL;
+	if (sigil__doctor_check_version(exe, known, why, &f, &err) != SIGIL_STATUS_OK ||
+			sigil__doctor_check_disabled(cfg, known, &f, &err) != SIGIL_STATUS_OK ||
 			sigil__doctor_check_cri(cfg, &f, &err) != SIGIL_STATUS_OK ||
 			sigil__doctor_check_bindir(cfg, SIGIL_VERIFIER_DIR, &f, &err) != SIGIL_STATUS_OK ||
+			sigil__doctor_check_timeout(cfg, fenv.timeout_ms, source, &f, &err) != SIGIL_STATUS_OK ||
 			sigil__doctor_check_dropin(cfg, SIGIL_VERIFIER_DIR, &f, &err) != SIGIL_STATUS_OK ||
+			sigil__doctor_check_dropin_version(cfg, known, &f, &err) != SIGIL_STATUS_OK ||
 			sigil__doctor_check_sigild(sock, answered, about, &f, &err) != SIGIL_STATUS_OK) {
 		fprintf(stderr, "sigil doctor: %s\n", err.message);
 		goto out;

@@ -168,8 +168,8 @@ static sigil_status pending_push(pending *q, char *path, size_t importer, sigil_
  * conf.d/ *.toml, that is the byte order used here) and whose '*' matches a
  * leading '.' too (GLOB_PERIOD). A path without '*' is loaded as is, so a
  * missing one stops containerd. */
-static sigil_status resolve_imports(const char *parent, const sigil__toml_value *imports, size_t importer,
-	pending *q, sigil_error *err)
+static sigil_status resolve_imports(const sigil__ctd_fs *fs, const char *parent,
+	const sigil__toml_value *imports, size_t importer, pending *q, sigil_error *err)
 {
 	if (!imports)
 		return SIGIL_STATUS_OK;
@@ -194,38 +194,80 @@ static sigil_status resolve_imports(const char *parent, const sigil__toml_value 
 				goto out;
 			continue;
 		}
-		glob_t g;
-		memset(&g, 0, sizeof g);
-		int r = glob(p, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
-		if (r != 0 && r != GLOB_NOMATCH) {
-			globfree(&g);
-			sigil__err(err, SIGIL_ERR_IO, "%s: expanding import \"%s\" failed", parent, p);
+		char **m = NULL;
+		size_t n = 0;
+		if (fs->glob(fs->ctx, p, &m, &n, err) != SIGIL_STATUS_OK) {
+			sigil__err_wrap(err, "%s: expanding import \"%s\"", parent, p);
 			free(p);
 			goto out;
 		}
 		free(p);
-		if (r == 0) {
-			qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, cmp_str);
-			for (size_t k = 0; k < g.gl_pathc; k++) {
-				char *m = strdup(g.gl_pathv[k]);
-				if (!m) {
-					globfree(&g);
-					sigil__err_oom(err);
-					goto out;
-				}
-				if (pending_push(q, m, importer, err) != SIGIL_STATUS_OK) {
-					globfree(&g);
-					goto out;
-				}
-			}
+		/* pending_push takes each path, also when it fails */
+		sigil_status pst = SIGIL_STATUS_OK;
+		for (size_t k = 0; k < n; k++) {
+			if (pst == SIGIL_STATUS_OK)
+				pst = pending_push(q, m[k], importer, err);
+			else
+				free(m[k]);
 		}
-		globfree(&g);
+		free(m);
+		if (pst != SIGIL_STATUS_OK)
+			goto out;
 	}
 	st = SIGIL_STATUS_OK;
 out:
 	free(dir);
 	return st;
 }
+
+/* ---- the file system (sigil__ctd_fs for sigil__ctd_config_load) ---------- */
+
+static sigil_status os_read(void *ctx, const char *path, size_t max, uint8_t **buf, size_t *len,
+	sigil_error *err)
+{
+	(void)ctx;
+	return sigil__file_read(path, NULL, max, 0, buf, len, NULL, err);
+}
+
+static sigil_status os_glob(void *ctx, const char *pattern, char ***paths, size_t *count, sigil_error *err)
+{
+	(void)ctx;
+	glob_t g;
+	memset(&g, 0, sizeof g);
+	int r = glob(pattern, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
+	if (r == GLOB_NOMATCH) {
+		globfree(&g);
+		*paths = NULL;
+		*count = 0;
+		return SIGIL_STATUS_OK;
+	}
+	if (r != 0) {
+		globfree(&g);
+		return sigil__err(err, SIGIL_ERR_IO, "glob failed");
+	}
+	char **v = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof *v);
+	if (!v) {
+		globfree(&g);
+		return sigil__err_oom(err);
+	}
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		if (!(v[k] = strdup(g.gl_pathv[k]))) {
+			for (size_t j = 0; j < k; j++)
+				free(v[j]);
+			free(v);
+			globfree(&g);
+			return sigil__err_oom(err);
+		}
+	}
+	size_t n = g.gl_pathc;
+	globfree(&g);
+	qsort(v, n, sizeof *v, cmp_str);
+	*paths = v;
+	*count = n;
+	return SIGIL_STATUS_OK;
+}
+
+static const sigil__ctd_fs os_fs = { os_read, os_glob, NULL };
 
 /* ---- loading ------------------------------------------------------------- */
 
@@ -249,8 +291,34 @@ static bool already_loaded(const sigil__ctd_config *c, const char *path)
 	return false;
 }
 
+/* Config.DisabledPlugins / RequiredPlugins: loadConfigFile decodes each
+ * into a []string, or containerd refuses to start; ValidateVersion (config.go
+ * L113-126) then refuses an entry without a '.' ("invalid disabled plugin
+ * URI"). A version 0 or 1 file's entries are renamed to full names first
+ * (v1Migrate), which always have one. */
+static sigil_status check_plugin_list(const sigil__toml_value *doc, const char *key, int64_t version,
+	const char *path, sigil_error *err)
+{
+	const sigil__toml_value *v = sigil__toml_get(doc, key);
+	if (!v)
+		return SIGIL_STATUS_OK;
+	bool ok = v->type == SIGIL_TOML_ARRAY;
+	for (size_t i = 0; ok && i < v->count; i++)
+		ok = v->items[i]->type == SIGIL_TOML_STRING;
+	if (!ok)
+		return sigil__err(err, SIGIL_ERR_MALFORMED, "%s: line %zu: %s must be an array of strings", path,
+			v->line, key);
+	for (size_t i = 0; version > 1 && i < v->count; i++)
+		if (!strchr(v->items[i]->str, '.'))
+			return sigil__err(err, SIGIL_ERR_MALFORMED, "%s: line %zu: %s: \"%.200s\" is not a plugin URI "
+				"(io.containerd.<type>.<id>), which containerd refuses", path, v->items[i]->line, key,
+				v->items[i]->str);
+	return SIGIL_STATUS_OK;
+}
+
 /* load_one - read, parse and check one file; takes path */
-static sigil_status load_one(sigil__ctd_config *c, char *path, size_t importer, sigil_error *err)
+static sigil_status load_one(sigil__ctd_config *c, const sigil__ctd_fs *fs, char *path, size_t importer,
+	sigil_error *err)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -259,7 +327,7 @@ static sigil_status load_one(sigil__ctd_config *c, char *path, size_t importer, 
 		free(path);
 		return sigil__err(err, SIGIL_ERR_LIMIT, "more than %d configuration files", SIGIL_CTD_MAX_FILES);
 	}
-	if (sigil__file_read(path, NULL, SIGIL_MAX_TOML_SIZE, 0, &buf, &len, NULL, err) != SIGIL_STATUS_OK) {
+	if (fs->read(fs->ctx, path, SIGIL_MAX_TOML_SIZE, &buf, &len, err) != SIGIL_STATUS_OK) {
 		free(path);
 		if (by)
 			sigil__err_wrap(err, "imported by %s", by);
@@ -298,6 +366,9 @@ static sigil_status load_one(sigil__ctd_config *c, char *path, size_t importer, 
 			goto fail;
 		}
 	}
+	if (check_plugin_list(doc, "disabled_plugins", version, path, err) != SIGIL_STATUS_OK ||
+			check_plugin_list(doc, "required_plugins", version, path, err) != SIGIL_STATUS_OK)
+		goto fail;
 	if (version <= 1 && v1_migrate(doc, err) != SIGIL_STATUS_OK)
 		goto fail;
 	if (c->count == c->cap) {
@@ -327,6 +398,12 @@ fail:
 
 sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out, sigil_error *err)
 {
+	return sigil__ctd_config_load_fs(path, &os_fs, out, err);
+}
+
+sigil_status sigil__ctd_config_load_fs(const char *path, const sigil__ctd_fs *fs, sigil__ctd_config **out,
+	sigil_error *err)
+{
 	sigil__ctd_config *c = calloc(1, sizeof *c);
 	pending q = { NULL, NULL, 0, 0 };
 	sigil_status st = SIGIL_STATUS_ERROR;
@@ -351,7 +428,7 @@ sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out, s
 			free(p);
 			continue;
 		}
-		if (load_one(c, p, q.importer[head], err) != SIGIL_STATUS_OK)
+		if (load_one(c, fs, p, q.importer[head], err) != SIGIL_STATUS_OK)
 			goto out;
 		sigil__ctd_file *f = &c->files[c->count - 1];
 		/* a version 0 or 1 file is migrated to the version merged so far
@@ -361,7 +438,7 @@ sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out, s
 		int64_t fv = f->version <= 1 ? version : f->version;
 		if (fv != 0)
 			version = fv;
-		if (resolve_imports(f->path, f->imports, c->count - 1, &q, err) != SIGIL_STATUS_OK)
+		if (resolve_imports(fs, f->path, f->imports, c->count - 1, &q, err) != SIGIL_STATUS_OK)
 			goto out;
 	}
 	/* Config.ValidateVersion */

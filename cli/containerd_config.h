@@ -47,10 +47,29 @@ typedef struct sigil__ctd_value {
 
 /* sigil__ctd_config_load - load path and everything it imports, as
  * LoadConfig does. An unreadable or unparseable file, a bad glob, a
- * `version` containerd rejects: SIGIL_ERR_IO / SIGIL_ERR_MALFORMED naming the
- * file (containerd would refuse to start). *out owned by the caller. */
+ * `version`, `imports` or `disabled_plugins` containerd rejects:
+ * SIGIL_ERR_IO / SIGIL_ERR_MALFORMED naming the file (containerd would
+ * refuse to start). *out owned by the caller. */
 SIGIL_MUST_CHECK sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out,
 	sigil_error *err);
+
+/* Where the loader gets files from: the file system (sigil__ctd_config_load)
+ * or anything else, e.g. memory for the fuzz target. */
+typedef struct sigil__ctd_fs {
+	/* read: the whole file at path, at most max bytes, into a malloc'd
+	 * *buf (caller frees). Errors name path (SIGIL_ERR_IO, SIGIL_ERR_LIMIT). */
+	sigil_status (*read)(void *ctx, const char *path, size_t max, uint8_t **buf, size_t *len,
+		sigil_error *err);
+	/* glob: the existing paths matching pattern (filepath.Glob: '*' also
+	 * matches a leading '.'), sorted; *paths (NULL when none) and each
+	 * path malloc'd, caller frees. SIGIL_ERR_IO when it cannot expand. */
+	sigil_status (*glob)(void *ctx, const char *pattern, char ***paths, size_t *count, sigil_error *err);
+	void *ctx;
+} sigil__ctd_fs;
+
+/* sigil__ctd_config_load_fs - sigil__ctd_config_load reading through fs. */
+SIGIL_MUST_CHECK sigil_status sigil__ctd_config_load_fs(const char *path, const sigil__ctd_fs *fs,
+	sigil__ctd_config **out, sigil_error *err);
 
 void sigil__ctd_config_free(sigil__ctd_config *c);
 

@@ -14,6 +14,7 @@
 #include "doctor_containerd.h"
 #include "doctor_probe.h"
 #include "errors.h"
+#include "go_duration.h"
 
 /* messages are bounded on purpose (paths included); longer ones are cut */
 #define MSG 4096
@@ -612,6 +613,339 @@ sigil_status sigil__doctor_check_dropin(const sigil__ctd_config *c, const char *
 			"installed, then restart containerd", main_file->path, line, dropin);
 	return sigil__doctor_add(f, SIGIL_DOCTOR_WARNING, "dropin-not-imported", main_file->path,
 		imp ? imp->line : 0, NULL, msg, fix, err);
+}
+
+/* ---- containerd's version, for the findings that depend on it --------------- */
+
+typedef struct ctd_semver {
+	unsigned long major, minor, patch;
+	const char *pre;  /* after '-', up to '+' or the end; "" when none */
+	size_t pre_len;
+} ctd_semver;
+
+/* "X.Y[.Z][-pre][+build]" as `containerd --version` prints it; false when
+ * version is NULL or does not start that way */
+static bool parse_semver(const char *version, ctd_semver *v)
+{
+	if (!version)
+		return false;
+	unsigned long n[3] = { 0, 0, 0 };
+	const char *p = version;
+	/* major '.' minor, then optionally '.' patch */
+	for (int i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		char *end;
+		errno = 0;
+		n[i] = strtoul(p, &end, 10);
+		if (errno)
+			return false;
+		p = end;
+		if (i == 0 && *p != '.')
+			return false;
+		if (i == 2 || *p != '.')
+			break;
+		p++;
+	}
+	v->major = n[0];
+	v->minor = n[1];
+	v->patch = n[2];
+	v->pre = "";
+	v->pre_len = 0;
+	if (*p == '-') {
+		v->pre = p + 1;
+		v->pre_len = strcspn(p + 1, "+");
+	}
+	return true;
+}
+
+static bool semver_at_least(const ctd_semver *v, unsigned long major, unsigned long minor)
+{
+	return v->major != major ? v->major > major : v->minor >= minor;
+}
+
+/* ---- disabled_plugins ------------------------------------------------------------ */
+
+sigil_status sigil__doctor_check_disabled(const sigil__ctd_config *c, const char *version,
+	sigil__doctor_findings *f, sigil_error *err)
+{
+	char msg[MSG], fix[MSG], head[MSG];
+	ctd_semver v;
+	bool known = parse_semver(version, &v) && semver_at_least(&v, 2, 0);
+	for (size_t i = 0; i < c->count; i++) {
+		const sigil__ctd_file *fl = &c->files[i];
+		/* the loader checked: an array of strings (Config.DisabledPlugins);
+		 * containerd appends every file's list, so each file that names
+		 * the plugin must drop it */
+		const sigil__toml_value *dp = sigil__toml_get(fl->doc, "disabled_plugins");
+		bool named = false;
+		for (size_t k = 0; dp && dp->type == SIGIL_TOML_ARRAY && k < dp->count && !named; k++)
+			named = dp->items[k]->type == SIGIL_TOML_STRING &&
+				strcmp(dp->items[k]->str, SIGIL_CTD_BINDIR_PLUGIN) == 0;
+		if (!named)
+			continue;
+		int n = snprintf(msg, sizeof msg, "disabled_plugins lists \"" SIGIL_CTD_BINDIR_PLUGIN "\": ");
+		size_t at = n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0;
+		if (known && !semver_at_least(&v, 2, 3)) {
+			/* plugins/transfer/plugin.go L73-76 (v2.1.9): GetByType's
+			 * ErrPluginNotFound fails the transfer plugin, and with it
+			 * the CRI plugins that need it (tested, containerd.md §1.12) */
+			snprintf(msg + at, sizeof msg - at, "containerd %s then fails to load its transfer service "
+				"(io.containerd.transfer.v1.local), CRI's image service and CRI itself, which need the "
+				"plugin (until 2.3.0): every CRI and transfer-service pull fails and kubelet cannot run pods",
+				version);
+			snprintf(head, sizeof head, "every pull fails (disabled_plugins lists the image-verifier plugin "
+				"in %s)", fl->path);
+		} else if (known) {
+			/* PR #12893, in v2.3.0: the transfer plugin loads without
+			 * verifiers, and pulls are not checked at all */
+			snprintf(msg + at, sizeof msg - at, "containerd %s loads its transfer service without it (since "
+				"2.3.0): no image verifier runs and every pull is allowed unverified", version);
+			snprintf(head, sizeof head, "image verifiers never run (disabled_plugins lists the image-verifier "
+				"plugin in %s)", fl->path);
+		} else {
+			snprintf(msg + at, sizeof msg - at, "on containerd 2.0 to 2.2 the transfer service, CRI's image "
+				"service and CRI fail to load (every pull fails, kubelet cannot run pods); from 2.3.0 no "
+				"image verifier runs and every pull is allowed unverified (containerd's version is not "
+				"known)");
+			snprintf(head, sizeof head, "image verification is broken (disabled_plugins lists the "
+				"image-verifier plugin in %s)", fl->path);
+		}
+		snprintf(fix, sizeof fix, "remove \"" SIGIL_CTD_BINDIR_PLUGIN "\" from disabled_plugins (line %zu) of "
+			"%s, then restart containerd; to turn image verification off on purpose, set bin_dir = \"\" in "
+			"[plugins.\"" SIGIL_CTD_BINDIR_PLUGIN "\"] instead", dp->line, fl->path);
+		SIGIL_TRY(sigil__doctor_add(f, SIGIL_DOCTOR_PROBLEM, "bindir-disabled", fl->path, dp->line, head, msg,
+			fix, err));
+	}
+	return SIGIL_STATUS_OK;
+}
+
+/* ---- per_verifier_timeout ----------------------------------------------------- */
+
+/* plugins/imageverifier/plugin.go defaultConfig: PerVerifierTimeout 10s */
+#define DEFAULT_PER_VERIFIER_TIMEOUT_MS 10000
+
+sigil_status sigil__doctor_check_timeout(const sigil__ctd_config *c, int64_t verifier_timeout_ms,
+	const char *source, sigil__doctor_findings *f, sigil_error *err)
+{
+	static const char *const k_timeout[] = { "per_verifier_timeout" };
+	const char *section = "[plugins.\"" SIGIL_CTD_BINDIR_PLUGIN "\"]";
+	char msg[MSG], fix[MSG], head[MSG], setting[512], text[64];
+	sigil__ctd_value tv = sigil__ctd_plugin_get(c, SIGIL_CTD_BINDIR_PLUGIN, k_timeout, 1);
+	const char *file = file_of(tv);
+	size_t line = line_of(tv);
+	/* the value to suggest: containerd's default, or more when sigil-verifier
+	 * was given longer, leaving it 2 s to report */
+	int64_t want_s = (verifier_timeout_ms + 2000 + 999) / 1000;
+	if (want_s < DEFAULT_PER_VERIFIER_TIMEOUT_MS / 1000)
+		want_s = DEFAULT_PER_VERIFIER_TIMEOUT_MS / 1000;
+	char set_it[MSG];
+	snprintf(set_it, sizeof set_it, "set per_verifier_timeout = \"%llds\" in %s%s%s, then restart containerd",
+		(long long)want_s, section, file ? " of " : "", file ? file : "");
+
+	/* containerd decodes the plugin's table into bindir.Config, whose
+	 * PerVerifierTimeout is a tomlext.Duration: go-toml calls its
+	 * UnmarshalText (time.ParseDuration) with the value's text, whatever
+	 * its TOML type (vendor/github.com/pelletier/go-toml/v2/unmarshaler.go
+	 * tryTextUnmarshaler, v2.1.9). The plugin table is re-encoded first
+	 * (config.go Decode), so an integer arrives as its decimal digits:
+	 * only 0 parses. A failure stops containerd (server.go L296-299). */
+	int64_t ns = (int64_t)DEFAULT_PER_VERIFIER_TIMEOUT_MS * 1000000;
+	if (tv.v) {
+		const char *val = NULL;
+		if (tv.v->type == SIGIL_TOML_STRING) {
+			val = tv.v->str;
+			snprintf(setting, sizeof setting, "per_verifier_timeout = \"%.200s\"", val);
+		} else if (tv.v->type == SIGIL_TOML_INT) {
+			snprintf(text, sizeof text, "%lld", (long long)tv.v->i);
+			val = text;
+			snprintf(setting, sizeof setting, "per_verifier_timeout = %s (an integer, decoded as the "
+				"duration \"%s\")", text, text);
+		} else {
+			return wrong_type(f, "per-verifier-timeout", "per_verifier_timeout", tv, SIGIL_TOML_STRING,
+				section, err);
+		}
+		sigil_error perr = SIGIL_ERROR_INIT;
+		if (sigil__go_duration_parse((const uint8_t *)val, strlen(val), &ns, &perr) != SIGIL_STATUS_OK) {
+			snprintf(msg, sizeof msg, "%s is not a Go duration (%s): containerd cannot decode %s and does not "
+				"start", setting, perr.message, section);
+			snprintf(head, sizeof head, "containerd does not start (per_verifier_timeout in %s is not a "
+				"duration)", file);
+			snprintf(fix, sizeof fix, "write per_verifier_timeout as a Go duration string, e.g. "
+				"per_verifier_timeout = \"%llds\", in %s of %s, then restart containerd", (long long)want_s,
+				section, file);
+			return sigil__doctor_add(f, SIGIL_DOCTOR_PROBLEM, "per-verifier-timeout", file, line, head, msg,
+				fix, err);
+		}
+	} else {
+		snprintf(setting, sizeof setting, "containerd's default per_verifier_timeout of %ds (no file sets "
+			"it)", DEFAULT_PER_VERIFIER_TIMEOUT_MS / 1000);
+	}
+	if (ns <= 0) {
+		/* bindir.go runVerifier: context.WithTimeout(ctx, 0 or less) is
+		 * already done, so exec.CommandContext refuses to start the
+		 * verifier and the pull fails (containerd.md §1.5; seen with
+		 * 2.1.9 in integration/containerd/test-doctor.py) */
+		snprintf(msg, sizeof msg, "%s: containerd gives every verifier an already expired deadline, so it "
+			"cannot run sigil-verifier and every pull fails instead of being verified (\"starting process: "
+			"context deadline exceeded\")", setting);
+		snprintf(head, sizeof head, "every pull fails (per_verifier_timeout is not above zero in %s)", file);
+		return sigil__doctor_add(f, SIGIL_DOCTOR_PROBLEM, "per-verifier-timeout", file, line, head, msg,
+			set_it, err);
+	}
+	/* containerd starts its clock before it forks sigil-verifier, which
+	 * starts its own when it runs: with equal durations containerd's runs
+	 * out first. It then kills the verifier's process group (SIGKILL,
+	 * processes_unix.go) and the pull fails with "signal: killed", not
+	 * with sigil's reason (containerd.md §1.5, §1.13). */
+	if (ns / 1000000 <= verifier_timeout_ms) {
+		snprintf(msg, sizeof msg, "%s is not above sigil-verifier's own deadline of %lld ms (%s): a cold "
+			"verification that needs it is killed by containerd (SIGKILL of sigil-verifier's process group), "
+			"and the pull fails with \"signal: killed\" instead of sigil's reason", setting,
+			(long long)verifier_timeout_ms, source);
+		snprintf(fix, sizeof fix, "%s; or give sigil-verifier a shorter deadline (SIGIL_VERIFIER_TIMEOUT_MS in "
+			"containerd's environment) below it", set_it);
+		return sigil__doctor_add(f, SIGIL_DOCTOR_WARNING, "per-verifier-timeout", file, line, NULL, msg, fix,
+			err);
+	}
+	return SIGIL_STATUS_OK;
+}
+
+/* ---- a drop-in's version --------------------------------------------------------- */
+
+/* the keys of plugins."io.containerd.grpc.v1.cri" that stay in that plugin
+ * in version 3 (internal/cri/config ServerConfig); runtime/plugin.go
+ * migrateConfig (L214-247) and images/plugin.go migrateConfig move every
+ * other one to io.containerd.cri.v1.runtime or .images */
+static bool cri_server_key(const char *k)
+{
+	static const char *const keys[] = {
+		"disable_tcp_service", "stream_server_address", "stream_server_port", "stream_idle_timeout",
+		"enable_tls_streaming", "x509_key_pair_streaming",
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* the version 2 CRI settings of every file, as "key (file:line)" in lost
+ * (cut), and how many: what server.New migrates only when the merged
+ * version is below 3 */
+static size_t cri_v2_settings(const sigil__ctd_config *c, char *lost, size_t lost_len)
+{
+	size_t n = 0, at = 0;
+	lost[0] = '\0';
+	for (size_t i = 0; i < c->count; i++) {
+		const sigil__toml_value *t = sigil__toml_get(sigil__toml_get(c->files[i].doc, "plugins"), CRI_V2_NAME);
+		if (!t || t->type != SIGIL_TOML_TABLE)
+			continue;
+		for (size_t k = 0; k < t->count; k++) {
+			if (cri_server_key(t->keys[k]))
+				continue;
+			if (n < 4 && at < lost_len) {
+				int w = snprintf(lost + at, lost_len - at, "%s%s (%s:%zu)", n ? ", " : "", t->keys[k],
+					c->files[i].path, t->items[k]->line);
+				at = w < 0 ? lost_len : at + (size_t)w;
+			}
+			n++;
+		}
+	}
+	if (n > 4 && at < lost_len)
+		snprintf(lost + at, lost_len - at, " and %zu more", n - 4);
+	return n;
+}
+
+sigil_status sigil__doctor_check_dropin_version(const sigil__ctd_config *c, const char *version,
+	sigil__doctor_findings *f, sigil_error *err)
+{
+	char msg[MSG], fix[MSG], head[MSG], lost[MSG];
+	const sigil__ctd_file *main_file = &c->files[0];
+	/* a version-less (or version 1) main file is migrated to 3 before the
+	 * merge (LoadConfig: MigrateConfigTo(out.Version)): that is its version */
+	int64_t main_version = main_file->version <= 1 ? SIGIL_CTD_CONFIG_VERSION : main_file->version;
+	ctd_semver v;
+	bool known = parse_semver(version, &v) && semver_at_least(&v, 2, 0);
+	/* 2.3.0 (PR #12891) to 2.3.4 and 2.4.0-beta.0 refuse a file whose
+	 * version is above the first non-zero one loaded ("drop-in config
+	 * version N higher than root config version M"); the check was
+	 * reverted after them (#13939, #13995). containerd.md §4. */
+	bool refuses = known && v.major == 2 && ((v.minor == 3 && v.patch <= 4) ||
+		(v.minor == 4 && v.patch == 0 && v.pre_len == 6 && strncmp(v.pre, "beta.0", 6) == 0));
+	/* from 2.3.0 each file is migrated on its own before the merge
+	 * (commit 0d7fee06, LoadConfigWithPlugins): nothing is lost */
+	bool per_file = known && semver_at_least(&v, 2, 3);
+	size_t nlost = cri_v2_settings(c, lost, sizeof lost);
+	int64_t root = main_file->version;
+	for (size_t i = 1; i < c->count; i++) {
+		const sigil__ctd_file *fl = &c->files[i];
+		int64_t root_before = root;
+		if (root == 0)
+			root = fl->version;
+		snprintf(fix, sizeof fix, "delete the line version = %lld (line %zu) from %s: a drop-in takes the "
+			"main file's version (write its tables with names that are the same in versions 2 and 3, as "
+			"sigil's drop-in does), then restart containerd", (long long)fl->version, fl->version_line,
+			fl->path);
+		if (refuses) {
+			if (root_before == 0 || fl->version <= root_before)
+				continue;
+			snprintf(msg, sizeof msg, "version = %lld in %s (imported by %s) is higher than the main "
+				"configuration's version %lld: containerd %s refuses to start (\"drop-in config version "
+				"%lld higher than root config version %lld\")", (long long)fl->version, fl->path,
+				c->files[fl->importer].path, (long long)root_before, version, (long long)fl->version,
+				(long long)root_before);
+			snprintf(head, sizeof head, "containerd does not start (version = %lld in %s)",
+				(long long)fl->version, fl->path);
+			SIGIL_TRY(sigil__doctor_add(f, SIGIL_DOCTOR_PROBLEM, "dropin-version", fl->path, fl->version_line,
+				head, msg, fix, err));
+			continue;
+		}
+		/* a version 0 or 1 file is migrated to the version so far, never
+		 * above the main file's */
+		if (fl->version <= 1 || fl->version <= main_version)
+			continue;
+		int n = snprintf(msg, sizeof msg, "version = %lld in %s (imported by %s) is higher than the main "
+			"configuration's version %lld: ", (long long)fl->version, fl->path, c->files[fl->importer].path,
+			(long long)main_version);
+		size_t at = n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0;
+		sigil__doctor_severity sev = SIGIL_DOCTOR_WARNING;
+		if (per_file) {
+			snprintf(msg + at, sizeof msg - at, "containerd %s migrates each file on its own, so nothing is "
+				"lost here, but containerd 2.0 to 2.2 would take version %lld for the whole configuration "
+				"and ignore the main file's version %lld settings, and 2.3.0 to 2.3.4 refuse to start",
+				version, (long long)fl->version, (long long)main_version);
+		} else if (c->version <= main_version) {
+			/* mergo: the last non-zero version wins (config.go mergeConfig) */
+			snprintf(msg + at, sizeof msg - at, "a file loaded after it sets version %lld again, so nothing "
+				"is lost today; if that file goes, containerd 2.0 to 2.2 ignore the main file's version "
+				"%lld CRI settings%s", (long long)c->version, (long long)main_version,
+				known ? "" : " (and 2.3.0 to 2.3.4 refuse to start)");
+		} else {
+			/* LoadConfig merges `version` like any field (L311-318), so
+			 * server.New sees version 3 and runs no plugin migration:
+			 * the version 2 CRI tables are read as version 3, where
+			 * only CRI's server settings remain (tested with 2.1.9:
+			 * sandbox_image lost, containerd.md §4) */
+			const char *tail = known ? "" : " (containerd 2.3.0 to 2.3.4 refuse to start instead)";
+			if (nlost) {
+				sev = SIGIL_DOCTOR_PROBLEM;
+				snprintf(msg + at, sizeof msg - at, "containerd%s%s takes version %lld for the whole "
+					"configuration and does not migrate the version %lld CRI settings, so it ignores "
+					"%zu of them: %s%s", known ? " " : "", known ? version : "", (long long)c->version,
+					(long long)main_version, nlost, lost, tail);
+				snprintf(head, sizeof head, "containerd ignores the main configuration's CRI settings "
+					"(version = %lld in %s)", (long long)fl->version, fl->path);
+			} else {
+				snprintf(msg + at, sizeof msg - at, "containerd%s%s takes version %lld for the whole "
+					"configuration and does not migrate version %lld CRI settings: none are set now, but "
+					"any added to the main file would be ignored%s", known ? " " : "", known ? version : "",
+					(long long)c->version, (long long)main_version, tail);
+			}
+		}
+		SIGIL_TRY(sigil__doctor_add(f, sev, "dropin-version", fl->path, fl->version_line,
+			sev == SIGIL_DOCTOR_PROBLEM ? head : NULL, msg, fix, err));
+	}
+	return SIGIL_STATUS_OK;
 }
 
 /* ---- containerd's version and sigild -------------------------------------- */

@@ -37,6 +37,31 @@ SIGIL_MUST_CHECK sigil_status sigil__doctor_check_bindir(const sigil__ctd_config
 SIGIL_MUST_CHECK sigil_status sigil__doctor_check_dropin(const sigil__ctd_config *c, const char *verifier_dir,
 	sigil__doctor_findings *f, sigil_error *err);
 
+/* sigil__doctor_check_disabled - disabled_plugins (in any file: the lists
+ * are appended) names the bindir plugin: on containerd <= 2.2 the transfer
+ * and CRI plugins then fail to load, from 2.3.0 every pull is allowed
+ * unverified (containerd.md §1.12). version is containerd's ("2.1.9"), or
+ * NULL when unknown (both consequences are named). */
+SIGIL_MUST_CHECK sigil_status sigil__doctor_check_disabled(const sigil__ctd_config *c, const char *version,
+	sigil__doctor_findings *f, sigil_error *err);
+
+/* sigil__doctor_check_timeout - the bindir plugin's per_verifier_timeout
+ * as containerd decodes it (a Go duration, go_duration.h): not decodable
+ * (containerd does not start) or <= 0 (every pull fails) is a problem; not
+ * above verifier_timeout_ms, sigil-verifier's own deadline, a warning
+ * (containerd kills it first). source says where verifier_timeout_ms came
+ * from, for the message ("its default", "SIGIL_VERIFIER_TIMEOUT_MS"). */
+SIGIL_MUST_CHECK sigil_status sigil__doctor_check_timeout(const sigil__ctd_config *c, int64_t verifier_timeout_ms,
+	const char *source, sigil__doctor_findings *f, sigil_error *err);
+
+/* sigil__doctor_check_dropin_version - an imported file whose `version` is
+ * higher than the main file's (containerd.md §0.6, §4): on containerd <= 2.2
+ * it becomes the merged version and the main file's version 2 CRI tables
+ * are not migrated (a problem when they hold settings, else a warning);
+ * containerd 2.3.0-2.3.4 refuse to start. version as for check_disabled. */
+SIGIL_MUST_CHECK sigil_status sigil__doctor_check_dropin_version(const sigil__ctd_config *c, const char *version,
+	sigil__doctor_findings *f, sigil_error *err);
+
 /* sigil__doctor_check_version - from the result of `containerd --version`:
  * version (e.g. "2.1.9") or NULL with why. exe is what was run. */
 SIGIL_MUST_CHECK sigil_status sigil__doctor_check_version(const char *exe, const char *version,

@@ -17,7 +17,13 @@ a bypass is one, and the configuration it calls clean is.
 - the same in a version 3 main config, in io.containerd.cri.v1.images;
 - discard_unpacked_layers = true in a version 2 .containerd table without
   `runtimes`: containerd's migration does not copy it (plugins/cri/images/
-  plugin.go returns early), the pull is denied, and doctor agrees (exit 0).
+  plugin.go returns early), the pull is denied, and doctor agrees (exit 0);
+- per_verifier_timeout = "0s" in a drop-in loaded after sigil's: doctor
+  reports per-verifier-timeout at its file:line (exit 1), and containerd
+  fails the signed image's CRI pull without asking sigild;
+- disabled_plugins naming the image-verifier plugin: doctor reports
+  bindir-disabled saying that containerd 2.1 fails to load CRI (exit 1),
+  and CRI does not answer at all.
 One containerd (own root, so nothing is cached between cases) per case.
 """
 import json
@@ -60,8 +66,12 @@ FALLBACK = "Falling back to local image pull mode"
 
 
 def doctor(args, vals, ctd, sock, output="json"):
+    # sigil-verifier's deadline as containerd passes it (per_verifier_timeout
+    # must exceed it), like SIGIL_SOCKET the doctor reads it from its own
+    # environment
+    env = dict(os.environ, SIGIL_VERIFIER_TIMEOUT_MS=str(H.VERIFIER_TIMEOUT_MS))
     p = R.run([args.sigil, "doctor", "--config", ctd.config, "--containerd", vals["CONTAINERD"],
-               "--socket", sock, "--output", output], check_rc=False, timeout=60)
+               "--socket", sock, "--output", output], env=env, check_rc=False, timeout=60)
     if output != "json":
         return p.returncode, p.stdout, p.stderr
     try:
@@ -189,6 +199,44 @@ def main():
     H.expect_denied("discard_unpacked_layers = true without a runtimes table: the unsigned pull is denied",
                     c.cri().pull(ref_u), "no signature")
     R.check(FALLBACK not in c.log(), "... and containerd does not fall back to local pulls", c.log()[-1500:])
+    c.stop()
+
+    # --- per_verifier_timeout = "0s": an expired deadline fails every pull --
+    c = H.Containerd(node.work, vals, args.verifier, args.dropin, sd.sock, name="ctd-timeout-0s")
+    late = os.path.join(c.confd, "60-timeout.toml")
+    with open(late, "w") as f:
+        f.write('[plugins."io.containerd.image-verifier.v1.bindir"]\n  per_verifier_timeout = "0s"\n')
+    rc, doc, err = doctor(args, vals, c, sd.sock)
+    found = [f for f in doc["findings"] if f["id"] == "per-verifier-timeout"]
+    R.check(rc == 1 and problems(doc) == ["per-verifier-timeout"] and found and found[0]["file"] == late
+            and found[0]["line"] == 2 and "already expired deadline" in found[0]["message"],
+            "per_verifier_timeout = \"0s\": doctor reports per-verifier-timeout at 60-timeout.toml:2 (exit 1)",
+            f"exit {rc}: {doc}{err}")
+    before = len(sd.audit())
+    c.start()
+    err_pull = c.cri().pull(ref_s)
+    R.check(err_pull is not None and "failed to call verifier sigil-verifier" in err_pull
+            and "context deadline exceeded" in err_pull and len(sd.audit()) == before,
+            "per_verifier_timeout = \"0s\": containerd fails the signed image's CRI pull without asking sigild",
+            f"{err_pull or 'pulled'}; audit {sd.audit()[before:]}")
+    R.log(f"per_verifier_timeout = \"0s\": containerd says {err_pull}")
+    c.stop()
+
+    # --- disabled_plugins: containerd 2.1 loads no CRI at all -----------------
+    c = H.Containerd(node.work, vals, args.verifier, args.dropin, sd.sock, name="ctd-disabled")
+    with open(c.config) as f:
+        text = f.read()
+    with open(c.config, "w") as f:
+        f.write(text.replace("version = 2\n", 'version = 2\ndisabled_plugins = ["io.containerd.image-verifier.v1.bindir"]\n', 1))
+    rc, doc, err = doctor(args, vals, c, sd.sock)
+    found = [f for f in doc["findings"] if f["id"] == "bindir-disabled"]
+    R.check(rc == 1 and problems(doc) == ["bindir-disabled"] and found and found[0]["file"] == c.config
+            and found[0]["line"] == 2 and "fails to load its transfer service" in found[0]["message"],
+            "disabled_plugins: doctor reports bindir-disabled at config.toml:2 (exit 1)", f"exit {rc}: {doc}{err}")
+    c.start()
+    err_pull = c.cri().pull(ref_s)
+    R.check(err_pull is not None and err_pull.startswith("UNIMPLEMENTED"),
+            "disabled_plugins: containerd 2.1 serves no CRI (every kubelet pull fails)", err_pull or "pulled")
     c.stop()
     R.finish()
 

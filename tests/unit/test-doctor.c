@@ -21,6 +21,8 @@
 #include "doctor_containerd.h"
 #include "doctor_findings.h"
 #include "doctor_probe.h"
+#include "errors.h"
+#include "go_duration.h"
 #include "check.h"
 
 static char base[256];
@@ -120,6 +122,10 @@ static sigil__ctd_config *doctor(sigil__doctor_findings *f)
 	CHECK_INTEQ(sigil__doctor_check_cri(c, f, &err), SIGIL_STATUS_OK);
 	CHECK_INTEQ(sigil__doctor_check_bindir(c, P("vdir"), f, &err), SIGIL_STATUS_OK);
 	CHECK_INTEQ(sigil__doctor_check_dropin(c, P("vdir"), f, &err), SIGIL_STATUS_OK);
+	/* the checks that need no file system or version either */
+	CHECK_INTEQ(sigil__doctor_check_disabled(c, NULL, f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_timeout(c, 8000, "its default", f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_dropin_version(c, NULL, f, &err), SIGIL_STATUS_OK);
 	return c;
 }
 
@@ -937,6 +943,569 @@ static void test_dropin(void)
 	done(c, &f);
 }
 
+/* ---- Go durations (per_verifier_timeout) ------------------------------------------ */
+
+#define dur_ok(s, want) dur_ok_at(__LINE__, (const uint8_t *)(s), sizeof(s) - 1, (want))
+static void dur_ok_at(int at, const uint8_t *s, size_t len, int64_t want)
+{
+	int64_t got = 12345;
+	sigil_error err = SIGIL_ERROR_INIT;
+	check__checks++;
+	if (sigil__go_duration_parse(s, len, &got, &err) != SIGIL_STATUS_OK || got != want) {
+		check__failures++;
+		fprintf(stderr, "FAIL line %d: \"%.*s\": want %lld, got %lld (%s)\n", at, (int)len, (const char *)s,
+			(long long)want, (long long)got, err.message);
+	}
+}
+
+#define dur_bad(s, cat, off, msg) dur_bad_at(__LINE__, (const uint8_t *)(s), sizeof(s) - 1, (cat), (off), (msg))
+static void dur_bad_at(int at, const uint8_t *s, size_t len, sigil_category cat, size_t off, const char *msg)
+{
+	int64_t got = 12345;
+	sigil_error err = SIGIL_ERROR_INIT;
+	check__checks++;
+	if (sigil__go_duration_parse(s, len, &got, &err) != SIGIL_STATUS_ERROR || got != 12345 || err.category != cat ||
+			err.offset != off || strcmp(err.message, msg) != 0) {
+		check__failures++;
+		fprintf(stderr, "FAIL line %d: \"%.*s\": want error %d at %zu \"%s\", got %lld, error %d at %zu \"%s\"\n",
+			at, (int)len, (const char *)s, cat, off, msg, (long long)got, err.category, err.offset, err.message);
+	}
+}
+
+static void test_go_duration(void)
+{
+	const int64_t S = 1000000000;
+	dur_ok("10s", 10 * S);
+	dur_ok("1m30s", 90 * S);
+	dur_ok("500ms", 500000000);
+	dur_ok("1.5s", 1500000000);
+	dur_ok("-1s", -S);
+	dur_ok("+5m", 300 * S);
+	dur_ok("1h", 3600 * S);
+	dur_ok("1h2m3s4ms5us6ns", 3723004005006LL);
+	dur_ok("1us", 1000);
+	dur_ok("1\xc2\xb5s", 1000);   /* U+00B5 MICRO SIGN */
+	dur_ok("1\xce\xbcs", 1000);   /* U+03BC GREEK SMALL LETTER MU */
+	dur_ok("1ns", 1);
+	dur_ok("1.5ns", 1);            /* a fraction of a nanosecond is dropped */
+	dur_ok(".5s", 500000000);
+	dur_ok("1.s", S);
+	dur_ok("0", 0);
+	dur_ok("-0", 0);
+	dur_ok("+0", 0);
+	dur_ok("0s", 0);
+	dur_ok("0.000000001s", 1);
+	dur_ok("1.0000000001s", S);
+	dur_ok("0.1234567890123456789012345h", 444444440444LL);  /* digits past 19 are skipped */
+	dur_ok("2562047h47m16.854775807s", INT64_MAX);
+	dur_ok("9223372036854775807ns", INT64_MAX);
+	dur_ok("-9223372036854775808ns", INT64_MIN);
+	dur_ok("-2562047h47m16.854775808s", INT64_MIN);
+	/* Go's running total is a uint64 checked only against 1<<63: two
+	 * terms of exactly 1<<63 wrap to 0 and are accepted */
+	dur_ok("9223372036854775808ns9223372036854775808ns", 0);
+
+	dur_bad("", SIGIL_ERR_MALFORMED, 0, "time: invalid duration \"\"");
+	dur_bad("-", SIGIL_ERR_MALFORMED, 1, "time: invalid duration \"-\"");
+	dur_bad("s", SIGIL_ERR_MALFORMED, 0, "time: invalid duration \"s\"");
+	dur_bad(" 1s", SIGIL_ERR_MALFORMED, 0, "time: invalid duration \" 1s\"");
+	dur_bad("--1s", SIGIL_ERR_MALFORMED, 1, "time: invalid duration \"--1s\"");
+	dur_bad(".s", SIGIL_ERR_MALFORMED, 0, "time: invalid duration \".s\"");
+	dur_bad("1s-1s", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"s-\" in duration \"1s-1s\"");
+	dur_bad("10", SIGIL_ERR_MALFORMED, 2, "time: missing unit in duration \"10\"");
+	dur_bad("0.0", SIGIL_ERR_MALFORMED, 3, "time: missing unit in duration \"0.0\"");
+	dur_bad("1..5s", SIGIL_ERR_MALFORMED, 2, "time: missing unit in duration \"1..5s\"");
+	dur_bad("00", SIGIL_ERR_MALFORMED, 2, "time: missing unit in duration \"00\"");
+	dur_bad("1x", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"x\" in duration \"1x\"");
+	dur_bad("1 s", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \" s\" in duration \"1 s\"");
+	dur_bad("1S", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"S\" in duration \"1S\"");
+	dur_bad("1d", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"d\" in duration \"1d\"");
+	dur_bad("10s ", SIGIL_ERR_MALFORMED, 2, "time: unknown unit \"s \" in duration \"10s \"");
+	dur_bad("1e3s", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"e\" in duration \"1e3s\"");
+	dur_bad("1\0s", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"\\x00s\" in duration \"1\\x00s\"");
+	dur_bad("1\xc2s", SIGIL_ERR_MALFORMED, 1, "time: unknown unit \"\\xc2s\" in duration \"1\\xc2s\"");
+
+	/* overflow: more than an int64 of nanoseconds */
+	dur_bad("9223372036854775808ns", SIGIL_ERR_LIMIT, 0, "time: invalid duration \"9223372036854775808ns\"");
+	dur_bad("-9223372036854775809ns", SIGIL_ERR_LIMIT, 1, "time: invalid duration \"-9223372036854775809ns\"");
+	dur_bad("99999999999999999999s", SIGIL_ERR_LIMIT, 0, "time: invalid duration \"99999999999999999999s\"");
+	dur_bad("2562048h", SIGIL_ERR_LIMIT, 0, "time: invalid duration \"2562048h\"");
+	dur_bad("2562047h2562047h", SIGIL_ERR_LIMIT, 8, "time: invalid duration \"2562047h2562047h\"");
+	/* the message quotes at most 64 bytes of the input */
+	char longd[200];
+	memset(longd, '1', sizeof longd);
+	int64_t got;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__go_duration_parse((const uint8_t *)longd, sizeof longd, &got, &err), SIGIL_STATUS_ERROR);
+	CHECK_INTEQ(err.category, SIGIL_ERR_LIMIT);
+	CHECK_CONTAINS(err.message, "111111111...\"");
+	CHECK(strlen(err.message) < 100);
+}
+
+/* ---- disabled_plugins ----------------------------------------------------------- */
+
+/* doctor_v - doctor() with containerd's version */
+static sigil__ctd_config *doctor_v(sigil__doctor_findings *f, const char *version)
+{
+	memset(f, 0, sizeof *f);
+	sigil__ctd_config *c = load("config.toml");
+	if (!c)
+		return NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_disabled(c, version, f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_dropin_version(c, version, f, &err), SIGIL_STATUS_OK);
+	return c;
+}
+
+static void test_disabled(void)
+{
+	sigil__doctor_findings f;
+	char fx[2048], h[2048];
+	new_case("disabled");
+	wr("config.toml",
+		"version = 2\n"
+		"disabled_plugins = [\"io.containerd.internal.v1.tracing\",\n"
+		"  \"io.containerd.image-verifier.v1.bindir\"]\n"
+		"imports = [\"conf.d/*.toml\"]\n");
+	wr("conf.d/10-off.toml", "\n\ndisabled_plugins = ['io.containerd.image-verifier.v1.bindir']\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	char m[1024], d[1024];  /* P's buffers rotate */
+	snprintf(m, sizeof m, "%s", P("config.toml"));
+	snprintf(d, sizeof d, "%s", P("conf.d/10-off.toml"));
+
+	/* containerd <= 2.2: the transfer and CRI plugins fail to load */
+	sigil__ctd_config *c = doctor_v(&f, "2.1.9+unknown");
+	if (c) {
+		snprintf(fx, sizeof fx, "remove \"io.containerd.image-verifier.v1.bindir\" from disabled_plugins (line 2) "
+			"of %s, then restart containerd; to turn image verification off on purpose, set bin_dir = \"\" in "
+			"[plugins.\"io.containerd.image-verifier.v1.bindir\"] instead", m);
+		expect(&f, "bindir-disabled", SIGIL_DOCTOR_PROBLEM, m, 2,
+			"disabled_plugins lists \"io.containerd.image-verifier.v1.bindir\": containerd 2.1.9+unknown then "
+			"fails to load its transfer service (io.containerd.transfer.v1.local), CRI's image service and CRI "
+			"itself, which need the plugin (until 2.3.0): every CRI and transfer-service pull fails and kubelet "
+			"cannot run pods", fx);
+		expect(&f, "bindir-disabled", SIGIL_DOCTOR_PROBLEM, d, 3, "containerd 2.1.9+unknown then fails", "(line 3)");
+		CHECK_INTEQ(f.problems, 2);
+		snprintf(h, sizeof h, "every pull fails (disabled_plugins lists the image-verifier plugin in %s)", m);
+		CHECK_STREQ(f.count ? f.items[0].headline : "", h);
+	}
+	done(c, &f);
+	c = doctor_v(&f, "2.2.0");
+	if (c)
+		expect(&f, "bindir-disabled", SIGIL_DOCTOR_PROBLEM, m, 2, "containerd 2.2.0 then fails to load", NULL);
+	done(c, &f);
+
+	/* from 2.3.0 (PR #12893): every pull is allowed unverified */
+	c = doctor_v(&f, "2.3.1");
+	if (c) {
+		expect(&f, "bindir-disabled", SIGIL_DOCTOR_PROBLEM, m, 2,
+			"\": containerd 2.3.1 loads its transfer service without it (since 2.3.0): no image verifier runs "
+			"and every pull is allowed unverified", "from disabled_plugins (line 2)");
+		snprintf(h, sizeof h, "image verifiers never run (disabled_plugins lists the image-verifier plugin in %s)", m);
+		CHECK_STREQ(f.count ? f.items[0].headline : "", h);
+	}
+	done(c, &f);
+
+	/* version unknown (or older than 2.0, which has no such plugin): both */
+	static const char *const unknown[] = { NULL, "1.7.24", "garbage" };
+	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		c = doctor_v(&f, unknown[i]);
+		if (c) {
+			expect(&f, "bindir-disabled", SIGIL_DOCTOR_PROBLEM, m, 2,
+				"\": on containerd 2.0 to 2.2 the transfer service, CRI's image service and CRI fail to load "
+				"(every pull fails, kubelet cannot run pods); from 2.3.0 no image verifier runs and every pull "
+				"is allowed unverified (containerd's version is not known)", NULL);
+			CHECK_INTEQ(f.problems, 2);
+		}
+		done(c, &f);
+	}
+
+	/* other plugins disabled, or a name that merely contains it: nothing */
+	new_case("disabled-other");
+	wr("config.toml", "version = 3\ndisabled_plugins = ['io.containerd.image-verifier.v1.bindir2', "
+		"'io.containerd.snapshotter.v1.zfs']\nrequired_plugins = []\n");
+	c = doctor_v(&f, "2.1.9");
+	if (c)
+		CHECK_INTEQ(f.count, 0);
+	done(c, &f);
+
+	/* what the loader refuses, as containerd does */
+	new_case("disabled-load");
+	wr("c1.toml", "version = 2\ndisabled_plugins = \"io.containerd.image-verifier.v1.bindir\"\n");
+	load_fails("c1.toml", SIGIL_ERR_MALFORMED, "line 2: disabled_plugins must be an array of strings");
+	wr("c2.toml", "version = 2\ndisabled_plugins = [1]\n");
+	load_fails("c2.toml", SIGIL_ERR_MALFORMED, "line 2: disabled_plugins must be an array of strings");
+	wr("c3.toml", "version = 2\ndisabled_plugins = [\n  \"io.containerd.a.v1.b\",\n  \"bindir\"]\n");
+	load_fails("c3.toml", SIGIL_ERR_MALFORMED, "line 4: disabled_plugins: \"bindir\" is not a plugin URI "
+		"(io.containerd.<type>.<id>), which containerd refuses");
+	wr("c4.toml", "version = 3\nrequired_plugins = [\"cri\"]\n");
+	load_fails("c4.toml", SIGIL_ERR_MALFORMED, "required_plugins: \"cri\" is not a plugin URI");
+	/* a version 1 file's short names are renamed (v1Migrate): accepted */
+	wr("c5.toml", "version = 1\ndisabled_plugins = [\"cri\"]\n");
+	sigil__ctd_config *c5 = load("c5.toml");
+	sigil__ctd_config_free(c5);
+}
+
+/* ---- per_verifier_timeout ------------------------------------------------------- */
+
+/* timeout_case - a version 3 main file with the bindir table's
+ * per_verifier_timeout line (line 3), and the timeout findings */
+static sigil__ctd_config *timeout_case(const char *name, const char *value, int64_t verifier_ms,
+	sigil__doctor_findings *f)
+{
+	new_case(name);
+	if (value)
+		wr("config.toml", "version = 3\n[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n"
+			"  per_verifier_timeout = %s\n", value);
+	else
+		wr("config.toml", "version = 3\n");
+	memset(f, 0, sizeof *f);
+	sigil__ctd_config *c = load("config.toml");
+	if (!c)
+		return NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_timeout(c, verifier_ms, verifier_ms == 8000 ? "its default" :
+		"SIGIL_VERIFIER_TIMEOUT_MS in this environment", f, &err), SIGIL_STATUS_OK);
+	return c;
+}
+
+static void test_timeout(void)
+{
+	sigil__doctor_findings f;
+	char fx[2048], h[2048];
+	const char *sect = "[plugins.\"io.containerd.image-verifier.v1.bindir\"]";
+
+	/* not a Go duration: containerd does not start */
+	sigil__ctd_config *c = timeout_case("pvt-garbage", "\"ten seconds\"", 8000, &f);
+	if (c) {
+		snprintf(fx, sizeof fx, "write per_verifier_timeout as a Go duration string, e.g. per_verifier_timeout = "
+			"\"10s\", in %s of %s, then restart containerd", sect, P("config.toml"));
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"per_verifier_timeout = \"ten seconds\" is not a Go duration (time: invalid duration \"ten seconds\"): "
+			"containerd cannot decode [plugins.\"io.containerd.image-verifier.v1.bindir\"] and does not start", fx);
+		snprintf(h, sizeof h, "containerd does not start (per_verifier_timeout in %s is not a duration)",
+			P("config.toml"));
+		CHECK_STREQ(f.count ? f.items[0].headline : "", h);
+		CHECK_INTEQ(f.count, 1);
+	}
+	done(c, &f);
+	c = timeout_case("pvt-nounit", "\"10\"", 8000, &f);
+	if (c)
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"(time: missing unit in duration \"10\")", NULL);
+	done(c, &f);
+	c = timeout_case("pvt-overflow", "\"3000000h\"", 8000, &f);
+	if (c)
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"(time: invalid duration \"3000000h\"): containerd cannot decode", NULL);
+	done(c, &f);
+	/* an integer is decoded from its digits: only 0 is a duration */
+	c = timeout_case("pvt-int", "10", 8000, &f);
+	if (c)
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"per_verifier_timeout = 10 (an integer, decoded as the duration \"10\") is not a Go duration "
+			"(time: missing unit in duration \"10\")", NULL);
+	done(c, &f);
+	c = timeout_case("pvt-bool", "true", 8000, &f);
+	if (c)
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"per_verifier_timeout is a boolean, not a string: containerd cannot decode", "as a string");
+	done(c, &f);
+
+	/* zero or negative: an expired deadline, every pull fails */
+	static const char *const expired[] = { "\"0s\"", "\"-1s\"", "0", "\"-0\"" };
+	for (size_t i = 0; i < sizeof expired / sizeof expired[0]; i++) {
+		c = timeout_case("pvt-expired", expired[i], 8000, &f);
+		if (c) {
+			snprintf(fx, sizeof fx, "set per_verifier_timeout = \"10s\" in %s of %s, then restart containerd", sect,
+				P("config.toml"));
+			expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+				": containerd gives every verifier an already expired deadline, so it cannot run sigil-verifier "
+				"and every pull fails instead of being verified (\"starting process: context deadline exceeded\")", fx);
+			snprintf(h, sizeof h, "every pull fails (per_verifier_timeout is not above zero in %s)", P("config.toml"));
+			CHECK_STREQ(f.count ? f.items[0].headline : "", h);
+		}
+		done(c, &f);
+	}
+	c = timeout_case("pvt-zero-int", "0", 8000, &f);
+	if (c)
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_PROBLEM, P("config.toml"), 3,
+			"per_verifier_timeout = 0 (an integer, decoded as the duration \"0\"): containerd gives", NULL);
+	done(c, &f);
+
+	/* not above sigil-verifier's deadline: a warning */
+	static const char *const short_ones[] = { "\"5s\"", "\"1.5s\"", "\"500ms\"", "\"8s\"", "\"7999ms\"" };
+	for (size_t i = 0; i < sizeof short_ones / sizeof short_ones[0]; i++) {
+		c = timeout_case("pvt-short", short_ones[i], 8000, &f);
+		if (c) {
+			char m[512];
+			snprintf(m, sizeof m, "per_verifier_timeout = %s is not above sigil-verifier's own deadline of 8000 ms "
+				"(its default): a cold verification that needs it is killed by containerd (SIGKILL of "
+				"sigil-verifier's process group), and the pull fails with \"signal: killed\" instead of sigil's "
+				"reason", short_ones[i]);
+			snprintf(fx, sizeof fx, "set per_verifier_timeout = \"10s\" in %s of %s, then restart containerd; or "
+				"give sigil-verifier a shorter deadline (SIGIL_VERIFIER_TIMEOUT_MS in containerd's environment) "
+				"below it", sect, P("config.toml"));
+			expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_WARNING, P("config.toml"), 3, m, fx);
+			CHECK_INTEQ(f.problems, 0);
+		}
+		done(c, &f);
+	}
+	/* above it: nothing */
+	static const char *const fine[] = { "\"8001ms\"", "\"10s\"", "\"1m30s\"", "\"1h\"" };
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		c = timeout_case("pvt-fine", fine[i], 8000, &f);
+		if (c)
+			CHECK_INTEQ(f.count, 0);
+		done(c, &f);
+	}
+	c = timeout_case("pvt-default", NULL, 8000, &f);
+	if (c)
+		CHECK_INTEQ(f.count, 0);
+	done(c, &f);
+	/* sigil-verifier given 12 s: containerd's default 10 s is short */
+	c = timeout_case("pvt-default-long", NULL, 12000, &f);
+	if (c)
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_WARNING, NULL, 0,
+			"containerd's default per_verifier_timeout of 10s (no file sets it) is not above sigil-verifier's own "
+			"deadline of 12000 ms (SIGIL_VERIFIER_TIMEOUT_MS in this environment)",
+			"set per_verifier_timeout = \"14s\" in [plugins.\"io.containerd.image-verifier.v1.bindir\"], then");
+	done(c, &f);
+
+	/* merged: the drop-in's value wins, and is the one reported */
+	new_case("pvt-merge");
+	wr("config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n"
+		"[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n  per_verifier_timeout = \"0s\"\n");
+	wr("conf.d/50-sigil.toml", "[plugins.\"io.containerd.image-verifier.v1.bindir\"]\n  bin_dir = \"/x\"\n"
+		"  per_verifier_timeout = \"3s\"\n");
+	memset(&f, 0, sizeof f);
+	c = load("config.toml");
+	sigil_error err = SIGIL_ERROR_INIT;
+	if (c) {
+		CHECK_INTEQ(sigil__doctor_check_timeout(c, 8000, "its default", &f, &err), SIGIL_STATUS_OK);
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_WARNING, P("conf.d/50-sigil.toml"), 3,
+			"per_verifier_timeout = \"3s\" is not above", "of " );
+		CHECK_INTEQ(f.count, 1);
+	}
+	done(c, &f);
+}
+
+/* ---- a drop-in's version ------------------------------------------------------------ */
+
+/* the main file of Debian's and kind's shape: version 2, CRI settings in
+ * the version 2 tables */
+static void v2_main(void)
+{
+	wr("config.toml",
+		"version = 2\n"                                                      /* 1 */
+		"imports = [\"conf.d/*.toml\"]\n"                                    /* 2 */
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n"                          /* 3 */
+		"  sandbox_image = \"local.registry/pause:3.10\"\n"                  /* 4 */
+		"  stream_server_port = \"10010\"\n"                                 /* 5: stays in v3 */
+		"  [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"                    /* 6 */
+		"    bin_dir = \"/usr/lib/cni\"\n");                                 /* 7 */
+}
+
+static void test_dropin_version(void)
+{
+	sigil__doctor_findings f;
+	char m[2048], fx[2048], h[2048];
+	new_case("dv");
+	v2_main();
+	wr("conf.d/10-v3.toml", "# a drop-in written for version 3\nversion = 3\n");
+	char main_p[1024], dv[1024];  /* P's buffers rotate */
+	snprintf(main_p, sizeof main_p, "%s", P("config.toml"));
+	snprintf(dv, sizeof dv, "%s", P("conf.d/10-v3.toml"));
+	snprintf(fx, sizeof fx, "delete the line version = 3 (line 2) from %s: a drop-in takes the main file's version",
+		dv);
+
+	/* version unknown: the loader's (2.1) reading, and 2.3.0-2.3.4 named */
+	sigil__ctd_config *c = doctor_v(&f, NULL);
+	if (c) {
+		CHECK_INTEQ(c->version, 3);
+		snprintf(m, sizeof m, "version = 3 in %s (imported by %s) is higher than the main configuration's version 2: "
+			"containerd takes version 3 for the whole configuration and does not migrate the version 2 CRI "
+			"settings, so it ignores 2 of them: sandbox_image (%s:4), cni (%s:6) (containerd 2.3.0 to 2.3.4 "
+			"refuse to start instead)", dv, main_p, main_p, main_p);
+		expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, dv, 2, m, fx);
+		snprintf(h, sizeof h, "containerd ignores the main configuration's CRI settings (version = 3 in %s)", dv);
+		CHECK_STREQ(f.count ? f.items[0].headline : "", h);
+		CHECK_INTEQ(f.count, 1);
+	}
+	done(c, &f);
+	c = doctor_v(&f, "2.1.9");
+	if (c)
+		expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, dv, 2, "containerd 2.1.9 takes version 3 for the whole "
+			"configuration and does not migrate the version 2 CRI settings, so it ignores 2 of them: sandbox_image",
+			fx);
+	done(c, &f);
+
+	/* 2.3.0 to 2.3.4 and 2.4.0-beta.0 refuse to start */
+	static const char *const refusing[] = { "2.3.0", "2.3.4", "2.3.0-rc.1", "2.4.0-beta.0" };
+	for (size_t i = 0; i < sizeof refusing / sizeof refusing[0]; i++) {
+		c = doctor_v(&f, refusing[i]);
+		if (c) {
+			snprintf(m, sizeof m, "version = 3 in %s (imported by %s) is higher than the main configuration's version "
+				"2: containerd %s refuses to start (\"drop-in config version 3 higher than root config version 2\")",
+				dv, main_p, refusing[i]);
+			expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, dv, 2, m, fx);
+			snprintf(h, sizeof h, "containerd does not start (version = 3 in %s)", dv);
+			CHECK_STREQ(f.count ? f.items[0].headline : "", h);
+		}
+		done(c, &f);
+	}
+	/* later releases migrate each file on load: harmless there */
+	static const char *const per_file[] = { "2.3.5", "2.4.0", "2.4.0-rc.0" };
+	for (size_t i = 0; i < sizeof per_file / sizeof per_file[0]; i++) {
+		c = doctor_v(&f, per_file[i]);
+		if (c) {
+			snprintf(m, sizeof m, "version 2: containerd %s migrates each file on its own, so nothing is lost here, "
+				"but containerd 2.0 to 2.2 would take version 3 for the whole configuration and ignore the main "
+				"file's version 2 settings, and 2.3.0 to 2.3.4 refuse to start", per_file[i]);
+			expect(&f, "dropin-version", SIGIL_DOCTOR_WARNING, dv, 2, m, fx);
+			CHECK_INTEQ(f.problems, 0);
+		}
+		done(c, &f);
+	}
+
+	/* no CRI setting that would be lost (only a server one): a warning */
+	new_case("dv-nothing-lost");
+	wr("config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+		"  stream_server_port = \"10010\"\n");
+	wr("conf.d/10-v3.toml", "version = 3\n");
+	c = doctor_v(&f, "2.2.0");
+	if (c) {
+		expect(&f, "dropin-version", SIGIL_DOCTOR_WARNING, P("conf.d/10-v3.toml"), 1,
+			"version 2: containerd 2.2.0 takes version 3 for the whole configuration and does not migrate version 2 "
+			"CRI settings: none are set now, but any added to the main file would be ignored", "(line 1)");
+		CHECK_INTEQ(f.problems, 0);
+	}
+	done(c, &f);
+
+	/* a later file sets version 2 again (the last one wins): a warning */
+	new_case("dv-overridden");
+	v2_main();
+	wr("conf.d/10-v3.toml", "version = 3\n");
+	wr("conf.d/20-v2.toml", "version = 2\n");
+	c = doctor_v(&f, "2.1.9");
+	if (c) {
+		CHECK_INTEQ(c->version, 2);
+		expect(&f, "dropin-version", SIGIL_DOCTOR_WARNING, P("conf.d/10-v3.toml"), 1,
+			"version 2: a file loaded after it sets version 2 again, so nothing is lost today; if that file goes, "
+			"containerd 2.0 to 2.2 ignore the main file's version 2 CRI settings", NULL);
+		CHECK_INTEQ(f.count, 1);
+	}
+	done(c, &f);
+	/* ... which 2.3.0-2.3.4 still refuse */
+	c = doctor_v(&f, "2.3.2");
+	if (c)
+		expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, P("conf.d/10-v3.toml"), 1, "refuses to start", NULL);
+	done(c, &f);
+
+	/* nothing to report: no version, the same, lower, or a version-less
+	 * main file (migrated to 3 before the merge) */
+	static const char *const quiet[][2] = {
+		{ "version = 2\n", "version = 2\n" }, { "version = 2\n", "# none\n" }, { "version = 3\n", "version = 2\n" },
+		{ "# none\n", "version = 3\n" }, { "version = 1\n", "version = 3\n" }, { "version = 2\n", "version = 1\n" },
+	};
+	for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
+		new_case("dv-quiet");
+		wr("config.toml", "%simports = [\"conf.d/*.toml\"]\n", quiet[i][0]);
+		wr("conf.d/10-x.toml", "%s", quiet[i][1]);
+		c = doctor_v(&f, "2.1.9");
+		if (c)
+			expect_none(&f, "dropin-version");
+		done(c, &f);
+	}
+	/* 2.3.0-2.3.4 take the first version declared as the root: a
+	 * version-less main file, then 2, then 3 */
+	new_case("dv-root");
+	wr("config.toml", "imports = [\"conf.d/*.toml\"]\n");
+	wr("conf.d/10-a.toml", "version = 2\n");
+	wr("conf.d/20-b.toml", "\nversion = 3\n");
+	c = doctor_v(&f, "2.3.3");
+	if (c) {
+		expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, P("conf.d/20-b.toml"), 2, "higher than the main "
+			"configuration's version 2: containerd 2.3.3 refuses to start", NULL);
+		CHECK_INTEQ(f.count, 1);
+	}
+	done(c, &f);
+	c = doctor_v(&f, "2.1.9");
+	if (c)
+		expect_none(&f, "dropin-version");
+	done(c, &f);
+}
+
+/* ---- the loader through an injected file system ---------------------------------- */
+
+static const char *const mem_paths[] = { "/m/config.toml", "/m/conf.d/b.toml", "/m/conf.d/a.toml" };
+static const char *mem_data[] = {
+	"version = 2\nimports = ['conf.d/*.toml', 'gone.toml']\n",
+	"version = 3\n",
+	"[plugins.'io.containerd.image-verifier.v1.bindir']\n  per_verifier_timeout = '1s'\n",
+};
+
+static sigil_status mem_read(void *ctx, const char *path, size_t max, uint8_t **buf, size_t *len, sigil_error *err)
+{
+	(void)ctx;
+	(void)max;
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(path, mem_paths[i]) == 0) {
+			*len = strlen(mem_data[i]);
+			*buf = (uint8_t *)strdup(mem_data[i]);
+			return *buf ? SIGIL_STATUS_OK : SIGIL_STATUS_ERROR;
+		}
+	}
+	return sigil__err(err, SIGIL_ERR_IO, "%s: not in memory", path);
+}
+
+static sigil_status mem_glob(void *ctx, const char *pattern, char ***paths, size_t *count, sigil_error *err)
+{
+	(void)err;
+	CHECK_STREQ(pattern, "/m/conf.d/*.toml");
+	*(int *)ctx += 1;
+	char **v = calloc(2, sizeof *v);
+	v[0] = strdup(mem_paths[2]);
+	v[1] = strdup(mem_paths[1]);
+	*paths = v;
+	*count = 2;
+	return SIGIL_STATUS_OK;
+}
+
+static void test_load_fs(void)
+{
+	int globs = 0;
+	sigil__ctd_fs fs = { mem_read, mem_glob, &globs };
+	sigil__ctd_config *c = NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	/* 'gone.toml' has no '*': it must exist, as containerd demands */
+	CHECK_INTEQ(sigil__ctd_config_load_fs("/m/config.toml", &fs, &c, &err), SIGIL_STATUS_ERROR);
+	CHECK(c == NULL);
+	CHECK_INTEQ(err.category, SIGIL_ERR_IO);
+	CHECK_STREQ(err.message, "imported by /m/config.toml: /m/gone.toml: not in memory");
+	CHECK_INTEQ(globs, 1);
+	mem_data[0] = "version = 2\nimports = ['conf.d/*.toml']\n";
+	err = (sigil_error)SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__ctd_config_load_fs("/m/config.toml", &fs, &c, &err), SIGIL_STATUS_OK);
+	if (c) {
+		CHECK_INTEQ(c->count, 3);
+		CHECK_INTEQ(c->version, 3);
+		if (c->count == 3) {
+			CHECK_STREQ(c->files[1].path, "/m/conf.d/a.toml");
+			CHECK_STREQ(c->files[2].path, "/m/conf.d/b.toml");
+		}
+		sigil__doctor_findings f;
+		memset(&f, 0, sizeof f);
+		CHECK_INTEQ(sigil__doctor_check_timeout(c, 8000, "its default", &f, &err), SIGIL_STATUS_OK);
+		expect(&f, "per-verifier-timeout", SIGIL_DOCTOR_WARNING, "/m/conf.d/a.toml", 2, "= \"1s\" is not above", NULL);
+		CHECK_INTEQ(sigil__doctor_check_dropin_version(c, NULL, &f, &err), SIGIL_STATUS_OK);
+		expect(&f, "dropin-version", SIGIL_DOCTOR_WARNING, "/m/conf.d/b.toml", 1, "none are set now", NULL);
+		sigil__doctor_findings_clear(&f);
+	}
+	sigil__ctd_config_free(c);
+}
+
 /* ---- containerd's version and sigild ------------------------------------------- */
 
 static void test_version(void)
@@ -1188,6 +1757,48 @@ static void test_command(void)
 		"run %s: ", P("absent"));
 	CHECK_CONTAINS(out, want);
 
+	/* the new findings through the command: the containerd version decides
+	 * what disabled_plugins does; SIGIL_VERIFIER_TIMEOUT_MS is sigil-verifier's
+	 * deadline, as containerd would pass it */
+	new_case("command-new");
+	wr("config.toml", "version = 2\nimports = [\"conf.d/*.toml\"]\n"
+		"disabled_plugins = [\"io.containerd.image-verifier.v1.bindir\"]\n");
+	dropin("conf.d/50-sigil.toml", "bin");
+	bindir_ok("bin");
+	mkexec("containerd", "echo 'containerd github.com/containerd/containerd/v2 2.1.9+unknown '");
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s'", P("config.toml"), P("containerd"),
+		P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 1);
+	snprintf(want, sizeof want, "sigil doctor: 1 problem: every pull fails (disabled_plugins lists the "
+		"image-verifier plugin in %s)\nproblem bindir-disabled: disabled_plugins lists "
+		"\"io.containerd.image-verifier.v1.bindir\": containerd 2.1.9+unknown then fails", P("config.toml"));
+	CHECK(strncmp(out, want, strlen(want)) == 0);
+	if (strncmp(out, want, strlen(want)) != 0)
+		fprintf(stderr, "  got:\n%s", out);
+	CHECK(strstr(out, "per-verifier-timeout") == NULL);
+	snprintf(envcmd, sizeof envcmd, "SIGIL_VERIFIER_TIMEOUT_MS=10000 '%s' doctor %s >'%s' 2>&1", sigil_exe, a,
+		P("out"));
+	st = system(envcmd);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	o2 = (char *)check_read_file(P("out"), &n);
+	snprintf(want, sizeof want, "\nwarning per-verifier-timeout: per_verifier_timeout = \"10s\" is not above "
+		"sigil-verifier's own deadline of 10000 ms (SIGIL_VERIFIER_TIMEOUT_MS in this environment): ");
+	CHECK_CONTAINS(o2, want);
+	snprintf(want, sizeof want, "(%s:4) \xe2\x80\x94 fix: set per_verifier_timeout = \"12s\" in "
+		"[plugins.\"io.containerd.image-verifier.v1.bindir\"] of %s, then restart containerd",
+		P("conf.d/50-sigil.toml"), P("conf.d/50-sigil.toml"));
+	CHECK_CONTAINS(o2, want);
+	free(o2);
+	/* an invalid SIGIL_VERIFIER_TIMEOUT_MS would make sigil-verifier deny
+	 * everything: the doctor cannot evaluate with it either */
+	snprintf(envcmd, sizeof envcmd, "SIGIL_VERIFIER_TIMEOUT_MS=8s '%s' doctor %s >'%s' 2>&1", sigil_exe, a,
+		P("out"));
+	st = system(envcmd);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	o2 = (char *)check_read_file(P("out"), &n);
+	CHECK_STREQ(o2, "sigil doctor: invalid SIGIL_VERIFIER_TIMEOUT_MS \"8s\" (expected milliseconds, 1-3600000)\n");
+	free(o2);
+
 	/* usage errors and configurations containerd would refuse: 2 */
 	CHECK_INTEQ(run("--output yaml", &out, &err), 2);
 	CHECK_CONTAINS(err, "--output must be text or json");
@@ -1237,6 +1848,11 @@ int main(int argc, char **argv)
 	RUN(test_load_errors);
 	RUN(test_bindir);
 	RUN(test_dropin);
+	RUN(test_go_duration);
+	RUN(test_disabled);
+	RUN(test_timeout);
+	RUN(test_dropin_version);
+	RUN(test_load_fs);
 	RUN(test_version);
 	RUN(test_sigild);
 	RUN(test_output);
