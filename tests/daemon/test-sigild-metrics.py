@@ -21,11 +21,8 @@ import math
 import os
 import re
 import shutil
-import signal
 import socket
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 
@@ -205,22 +202,7 @@ def main():
     ap.add_argument("--sigild", required=True)
     ap.add_argument("--case", default="001-jws-rsa2048-valid")
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="sigil-metrics-")
-    daemons = []
-    try:
-        run(args, work, daemons)
-    finally:
-        for d in daemons:
-            d.stop(signal.SIGKILL)
-        if os.environ.get("SIGIL_KEEP_TMP"):
-            log(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    log(f"{T.checks - len(T.failures)} of {T.checks} checks passed")
-    if T.failures:
-        log("failed: " + "; ".join(T.failures))
-        return 1
-    return 0
+    return T.run_main("sigil-metrics-", lambda work, daemons: run(args, work, daemons))
 
 
 def log_of(d):

@@ -35,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -323,24 +322,12 @@ def main():
     ap.add_argument("--sigild", required=True)
     ap.add_argument("--sigil", help="the sigil CLI, for `sigil status`")
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="sigil-daemon-rev-")
-    daemons = []
-    try:
+
+    def body(work, daemons):
         with port_lock():
             run(args, work, daemons)
         verdict_cache_bound(os.path.abspath(args.sigild), work, daemons)
-    finally:
-        for d in daemons:
-            d.stop(signal.SIGKILL)
-        if os.environ.get("SIGIL_KEEP_TMP"):
-            T.log(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    T.log(f"{T.checks - len(T.failures)} of {T.checks} checks passed")
-    if T.failures:
-        T.log("failed: " + "; ".join(T.failures))
-        return 1
-    return 0
+    return T.run_main("sigil-daemon-rev-", body)
 
 
 def start(exe, work, name, state, confdir, daemons, mport=None):

@@ -279,10 +279,18 @@ def main():
     ap.add_argument("--verifier", help="sigil-verifier, driven against the live sigild")
     args = ap.parse_args()
 
-    work = tempfile.mkdtemp(prefix="sigil-daemon-")
+    return run_main("sigil-daemon-", lambda work, daemons: run_tests(args, work, daemons))
+
+
+def run_main(prefix, body):
+    """body(work, daemons) in a private temporary folder; every daemon it
+    appends is killed and the folder removed (kept with SIGIL_KEEP_TMP) however
+    it ends. The exit status: 1 if any check failed. The daemon tests that
+    import this file share it."""
+    work = tempfile.mkdtemp(prefix=prefix)
     daemons = []
     try:
-        run_tests(args, work, daemons)
+        body(work, daemons)
     finally:
         for d in daemons:
             d.stop(signal.SIGKILL)
