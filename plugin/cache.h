@@ -2,7 +2,8 @@
  *
  * Key: trust configuration revision + digest + extra (the canonical user
  * metadata requirements). Value: opaque bytes (sigild stores a packed
- * VerifyResponse). An allow lives until min(valid_until, now +
+ * VerifyResponse and what a hit needs of it: service.c, "the cache's
+ * value"). An allow lives until min(valid_until, now +
  * max_allow_s), a deny lives deny_s; bounded, least recently used entries
  * are evicted first. Entries of a revision other than the current one
  * (sigild_cache_set_revision) are never served.

@@ -39,7 +39,9 @@
  * would spend the same CPU, plus the two wake-ups. The audit line is
  * written (write(2), under the audit lock) from the loop too: an audit
  * destination that blocks (a full stderr pipe) now stalls the loop, where
- * it stalled every worker before.
+ * it stalled every worker before. Since, a cached verdict's answer is
+ * the bytes stored in the cache, not unpacked and packed again
+ * (service.c, "the cache's value"): 99 700 -> 64 100 instructions.
  * A thread per connection would need as many threads as concurrent pulls
  * and would still need bounding.
  *
@@ -309,7 +311,8 @@ static void *worker_main(void *arg)
 static bool answer_inline(sigild_server *srv, sigild_call *call)
 {
 	Sigil__V1__VerifyRequest *req;
-	Sigil__V1__VerifyResponse *resp = NULL;
+	uint8_t *payload = NULL;
+	size_t payload_len = 0;
 	sigil_error err = SIGIL_ERROR_INIT;
 	sigil_status st;
 
@@ -323,7 +326,7 @@ static bool answer_inline(sigild_server *srv, sigild_call *call)
 	req = sigil__v1__verify_request__unpack(NULL, call->msg_len, call->msg);
 	if (!req)
 		return false;
-	st = sigild_service_verify_cached(srv->svc, req, &resp, &err);
+	st = sigild_service_verify_cached(srv->svc, req, &payload, &payload_len, &err);
 	sigil__v1__verify_request__free_unpacked(req, NULL);
 	if (st != SIGIL_STATUS_OK) {
 		/* as do_verify answers the same failure */
@@ -333,10 +336,13 @@ static bool answer_inline(sigild_server *srv, sigild_call *call)
 			"Verify rejected (%s): %s", sigil_category_name(err.category), err.message);
 		return true;
 	}
-	if (!resp)
+	if (!payload)
 		return false;
-	(void)pack_message(&resp->base, call);
-	sigild_verify_response_free(resp);
+	/* already the message's bytes: a cached verdict is not unpacked
+	 * and packed again (issue 7) */
+	call->payload = payload;
+	call->payload_len = payload_len;
+	call->code = SIGILD_GRPC_OK;
 	return true;
 }
 

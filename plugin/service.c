@@ -19,6 +19,7 @@
 #include <sigil/sigil.h>
 #include "service.h"
 #include "cache.h"
+#include "cache_value.h"
 #include "audit.h"
 #include "reload.h"
 #include "refresh.h"
@@ -363,14 +364,22 @@ static const char *failure_check(const Sigil__V1__VerifyResponse *r)
 	return r->failure && r->failure[0] ? r->failure : "none";
 }
 
-static void metrics_count(sigild_service *s, const Sigil__V1__VerifyResponse *r, bool denied,
-	int64_t elapsed_us)
+/* verdict_summary - what counters, metrics and the audit line need of a
+ * response; the strings are borrowed (from the response, or copied out
+ * of a cache value: summary_of_spans) */
+typedef struct verdict_summary {
+	bool allow, cached, dry_run_override, allow_listed;
+	const char *reason, *policy, *level, *failure, *signer;
+	const char *check; /* failure_check() */
+} verdict_summary;
+
+static void metrics_count(sigild_service *s, const verdict_summary *r, bool denied, int64_t elapsed_us)
 {
 	const char *v[2] = { !denied ? "allow" : r->dry_run_override ? "would-deny" : "deny",
 		r->policy && r->policy[0] ? r->policy : "none" };
 	sigild_metric_add(s->m.verifications, v, 1);
 	if (denied) {
-		const char *c[1] = { failure_check(r) };
+		const char *c[1] = { r->check };
 		sigild_metric_add(s->m.failures, c, 1);
 	}
 	if (!r->allow_listed) {
@@ -901,18 +910,67 @@ static const char *signer_of(const Sigil__V1__VerifyResponse *r)
 	return "";
 }
 
-static void audit_request(sigild_service *s, const char *image, const char *digest,
-	const Sigil__V1__VerifyResponse *r, int64_t elapsed_us)
+static verdict_summary summary_of(const Sigil__V1__VerifyResponse *r)
 {
-	sigild_audit_record rec = {
-		.image = image,
-		.digest = digest,
+	return (verdict_summary){
 		.allow = r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW,
+		.cached = r->cached,
+		.dry_run_override = r->dry_run_override,
+		.allow_listed = r->allow_listed,
 		.reason = r->reason,
 		.policy = r->policy,
 		.level = r->level,
 		.failure = r->failure,
 		.signer = signer_of(r),
+		.check = failure_check(r),
+	};
+}
+
+/* summary_strings_len - the bytes summary_of_spans needs in buf */
+static size_t summary_strings_len(const sigild_span sp[SIGILD_SUMMARY_SPANS])
+{
+	size_t need = 0;
+	for (size_t i = 0; i < SIGILD_SUMMARY_SPANS; i++)
+		need += sp[i].len + 1;
+	return need;
+}
+
+/* summary_of_spans - a cached verdict's summary, its strings copied out
+ * of val and NUL-terminated in buf (summary_strings_len bytes) */
+static verdict_summary summary_of_spans(const uint8_t *val, bool allow, const sigild_span sp[SIGILD_SUMMARY_SPANS],
+	char *buf)
+{
+	const char *str[SIGILD_SUMMARY_SPANS];
+	for (size_t i = 0; i < SIGILD_SUMMARY_SPANS; i++) {
+		memcpy(buf, val + sp[i].off, sp[i].len);
+		buf[sp[i].len] = 0;
+		str[i] = buf;
+		buf += sp[i].len + 1;
+	}
+	return (verdict_summary){
+		.allow = allow,
+		.cached = true,
+		.reason = str[SIGILD_SPAN_REASON],
+		.policy = str[SIGILD_SPAN_POLICY],
+		.level = str[SIGILD_SPAN_LEVEL],
+		.failure = str[SIGILD_SPAN_FAILURE],
+		.signer = str[SIGILD_SPAN_SIGNER],
+		.check = str[SIGILD_SPAN_CHECK][0] ? str[SIGILD_SPAN_CHECK] : str[SIGILD_SPAN_FAILURE][0] ? str[SIGILD_SPAN_FAILURE] : "none",
+	};
+}
+
+static void audit_request(sigild_service *s, const char *image, const char *digest,
+	const verdict_summary *r, int64_t elapsed_us)
+{
+	sigild_audit_record rec = {
+		.image = image,
+		.digest = digest,
+		.allow = r->allow,
+		.reason = r->reason,
+		.policy = r->policy,
+		.level = r->level,
+		.failure = r->failure,
+		.signer = r->signer,
 		.cached = r->cached,
 		.dry_run_override = r->dry_run_override,
 		.allow_listed = r->allow_listed,
@@ -962,26 +1020,31 @@ static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bo
 		return NULL;
 	}
 	switch (oc) {
-	case SIGILD_CACHE_HIT:
-		r = sigil__v1__verify_response__unpack(NULL, len, val);
+	case SIGILD_CACHE_HIT: {
+		/* the answer's bytes, as the I/O thread gives them */
+		size_t answer_len;
+		bool allow;
+		sigild_span sp[SIGILD_SUMMARY_SPANS];
+		r = sigild_cache_value_parse(val, len, &answer_len, &allow, sp) ?
+			sigil__v1__verify_response__unpack(NULL, answer_len, val) : NULL;
 		free(val);
 		if (r) {
 			r->cached = true;
 			r->elapsed_us = 0;
 		}
 		break;
+	}
 	case SIGILD_CACHE_TIMEOUT:
 		atomic_fetch_add(&s->errors, 1);
 		r = response_simple(false, REASON_WAIT_TIMEOUT, "retrieval");
 		break;
 	case SIGILD_CACHE_LEAD: {
 		r = verify_now(s, snap, q, deadline_ms, &valid_until, &store);
-		size_t n = r ? sigil__v1__verify_response__get_packed_size(r) : 0;
-		uint8_t *packed = r ? malloc(n ? n : 1) : NULL;
+		size_t n = 0;
+		uint8_t *packed = r ? sigild_cache_value_pack(r, &n) : NULL;
 		if (!packed) {
 			sigild_cache_abandon(s->cache, flight);
 		} else {
-			sigil__v1__verify_response__pack(r, packed);
 			if (store)
 				sigild_cache_finish(s->cache, flight, packed, n,
 					r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW, valid_until);
@@ -996,6 +1059,19 @@ static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bo
 	if (!r)
 		sigil__err_oom(err);
 	return r;
+}
+
+/* count_and_audit - the counters, metrics and audit line of an answer,
+ * v being the verdict returned (after the dry-run override) */
+static void count_and_audit(sigild_service *s, const request *q, const verdict_summary *v, bool denied,
+	int64_t elapsed)
+{
+	if (v->allow)
+		atomic_fetch_add(&s->allows, 1);
+	else
+		atomic_fetch_add(&s->denies, 1);
+	metrics_count(s, v, denied, elapsed);
+	audit_request(s, q->image, q->digest, v, elapsed);
 }
 
 /* conclude - everything after the verdict, shared by sigild_service_verify
@@ -1025,12 +1101,8 @@ static sigil_status conclude(sigild_service *s, const request *q, Sigil__V1__Ver
 		r->dry_run_override = true;
 		atomic_fetch_add(&s->dry_run_would_deny, 1);
 	}
-	if (r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW)
-		atomic_fetch_add(&s->allows, 1);
-	else
-		atomic_fetch_add(&s->denies, 1);
-	metrics_count(s, r, denied, elapsed);
-	audit_request(s, q->image, q->digest, r, elapsed);
+	verdict_summary v = summary_of(r);
+	count_and_audit(s, q, &v, denied, elapsed);
 	*out = r;
 	return SIGIL_STATUS_OK;
 }
@@ -1053,8 +1125,9 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 		Sigil__V1__VerifyResponse tmp = SIGIL__V1__VERIFY_RESPONSE__INIT;
 		tmp.verdict = SIGIL__V1__VERDICT__VERDICT_DENY;
 		tmp.reason = reason;
+		verdict_summary v = summary_of(&tmp);
 		audit_request(s, req && req->image_name ? req->image_name : "",
-			req && req->digest ? req->digest : "", &tmp, now_us() - t0);
+			req && req->digest ? req->digest : "", &v, now_us() - t0);
 		return SIGIL_STATUS_ERROR;
 	}
 	Sigil__V1__VerifyResponse *r = decide(s, &q, req->no_cache, deadline_ms, err);
@@ -1068,12 +1141,29 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 	return st;
 }
 
-sigil_status sigild_service_verify_cached(sigild_service *s, const Sigil__V1__VerifyRequest *req,
-	Sigil__V1__VerifyResponse **out, sigil_error *err)
+/* answer_packed - conclude's answer as the bytes of the call; takes r */
+static sigil_status answer_packed(Sigil__V1__VerifyResponse *r, uint8_t **out, size_t *out_len,
+	sigil_error *err)
 {
-	if (!s || !out)
+	size_t n = sigil__v1__verify_response__get_packed_size(r);
+	uint8_t *p = malloc(n ? n : 1);
+	if (!p) {
+		sigild_verify_response_free(r);
+		return sigil__err_oom(err);
+	}
+	*out_len = sigil__v1__verify_response__pack(r, p);
+	*out = p;
+	sigild_verify_response_free(r);
+	return SIGIL_STATUS_OK;
+}
+
+sigil_status sigild_service_verify_cached(sigild_service *s, const Sigil__V1__VerifyRequest *req,
+	uint8_t **out, size_t *out_len, sigil_error *err)
+{
+	if (!s || !out || !out_len)
 		return sigil__err(err, SIGIL_ERR_USAGE, "sigild_service_verify_cached: missing argument");
 	*out = NULL;
+	*out_len = 0;
 	/* no_cache asks for a registry round trip; an unusable request is
 	 * refused, counted and audited by sigild_service_verify alone */
 	if (!req || req->no_cache)
@@ -1086,6 +1176,7 @@ sigil_status sigild_service_verify_cached(sigild_service *s, const Sigil__V1__Ve
 		return SIGIL_STATUS_OK;
 	}
 	Sigil__V1__VerifyResponse *r = NULL;
+	sigil_status st;
 	if (allow_listed(s, q.digest)) {
 		/* as decide() does: the allow-list before the cache */
 		r = response_simple(true, REASON_ALLOW_LISTED, "");
@@ -1095,18 +1186,33 @@ sigil_status sigild_service_verify_cached(sigild_service *s, const Sigil__V1__Ve
 			return SIGIL_STATUS_OK;
 		}
 		r->allow_listed = true;
-	} else {
-		sigild_snapshot *snap = snapshot_get(s);
-		uint8_t *val = NULL;
-		size_t len = 0;
-		bool hit = sigild_cache_peek(s->cache, snap->revision, q.digest, q.md_canonical, &val, &len);
-		sigild__snapshot_unref(snap);
-		if (!hit) {
-			request_clear(&q);
-			return SIGIL_STATUS_OK;
-		}
-		/* the hit is counted: from here on, as decide() after a hit */
-		r = sigil__v1__verify_response__unpack(NULL, len, val);
+		st = conclude(s, &q, r, t0, &r, err);
+		request_clear(&q);
+		return st == SIGIL_STATUS_OK ? answer_packed(r, out, out_len, err) : st;
+	}
+	sigild_snapshot *snap = snapshot_get(s);
+	uint8_t *val = NULL;
+	size_t len = 0;
+	bool hit = sigild_cache_peek(s->cache, snap->revision, q.digest, q.md_canonical, &val, &len);
+	sigild__snapshot_unref(snap);
+	if (!hit) {
+		request_clear(&q);
+		return SIGIL_STATUS_OK;
+	}
+	/* the hit is counted: from here on, as decide() after a hit */
+	size_t answer_len;
+	bool allow;
+	sigild_span sp[SIGILD_SUMMARY_SPANS];
+	if (!sigild_cache_value_parse(val, len, &answer_len, &allow, sp)) {
+		free(val);
+		request_clear(&q);
+		atomic_fetch_add(&s->errors, 1);
+		return sigil__err(err, SIGIL_ERR_INTERNAL, "a cached verdict is not a cache value");
+	}
+	if (!allow && s->cfg.mode == SIGILD_MODE_DRY_RUN) {
+		/* the answer changes (conclude's override): unpacked, as the
+		 * worker path does */
+		r = sigil__v1__verify_response__unpack(NULL, answer_len, val);
 		free(val);
 		if (!r) {
 			request_clear(&q);
@@ -1115,10 +1221,31 @@ sigil_status sigild_service_verify_cached(sigild_service *s, const Sigil__V1__Ve
 		}
 		r->cached = true;
 		r->elapsed_us = 0;
+		st = conclude(s, &q, r, t0, &r, err);
+		request_clear(&q);
+		return st == SIGIL_STATUS_OK ? answer_packed(r, out, out_len, err) : st;
 	}
-	sigil_status st = conclude(s, &q, r, t0, out, err);
+	/* as conclude() for a cached answer that stays as it is; the
+	 * strings NUL-terminated for the audit line and the metrics */
+	char small[1024];
+	size_t need = summary_strings_len(sp);
+	char *buf = need <= sizeof small ? small : malloc(need);
+	if (!buf) {
+		free(val);
+		request_clear(&q);
+		atomic_fetch_add(&s->errors, 1);
+		return sigil__err_oom(err);
+	}
+	verdict_summary v = summary_of_spans(val, allow, sp, buf);
+	count_and_audit(s, &q, &v, !allow, now_us() - t0);
+	if (buf != small)
+		free(buf);
 	request_clear(&q);
-	return st;
+	/* the answer is the value's head; the summary behind it goes with
+	 * it (freed with the call's payload) */
+	*out = val;
+	*out_len = answer_len;
+	return SIGIL_STATUS_OK;
 }
 
 /* --- status ----------------------------------------------------------- */

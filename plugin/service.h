@@ -34,15 +34,19 @@ void sigild_verify_response_free(Sigil__V1__VerifyResponse *resp);
 
 /* sigild_service_verify_cached - decide one pull without waiting, for
  * sigild's I/O thread: when req is usable, not no_cache, and its digest is
- * allow-listed or its verdict is in the cache, *out is the response
- * sigild_service_verify would give, with the same counters, metrics and
- * audit line. Otherwise *out = NULL and nothing at all is counted or
- * logged: the caller passes the request to sigild_service_verify. Never
- * waits for a verification in progress or a registry. Fails only on
- * allocation failure after a cache hit was counted (as
- * sigild_service_verify fails then, and with its error). */
+ * allow-listed or its verdict is in the cache, *out (malloc'd, caller
+ * frees; *out_len bytes) is the packed response sigild_service_verify
+ * would give, with the same counters, metrics and audit line. A cached
+ * verdict's bytes are the stored packed response followed by cached =
+ * true and elapsed_us = 0 (decoded, the same message as the worker
+ * path's; not packed again). Otherwise *out = NULL and nothing at all is
+ * counted or logged: the caller passes the request to
+ * sigild_service_verify. Never waits for a verification in progress or a
+ * registry. Fails only on allocation failure after a cache hit was
+ * counted (as sigild_service_verify fails then, and with its error), or
+ * on a cache value that does not parse (SIGIL_ERR_INTERNAL, a bug). */
 SIGIL_MUST_CHECK sigil_status sigild_service_verify_cached(sigild_service *s,
-	const Sigil__V1__VerifyRequest *req, Sigil__V1__VerifyResponse **out, sigil_error *err);
+	const Sigil__V1__VerifyRequest *req, uint8_t **out, size_t *out_len, sigil_error *err);
 
 /* sigild_service_status - a snapshot of the Status response. */
 SIGIL_MUST_CHECK sigil_status sigild_service_status(sigild_service *s,

@@ -81,13 +81,63 @@ def start(exe, work, name, confdir, conf, extra=()):
     return daemon, audit
 
 
-def one_call(sock, req, timeout=10):
-    """Verify on a connection of its own (as every sigil-verifier makes)"""
+def one_call_raw(sock, req, timeout=10):
+    """Verify on a connection of its own (as every sigil-verifier makes):
+    the response message's bytes"""
     ch = grpc.insecure_channel("unix:" + sock)
     try:
-        return T.decode(ch.unary_unary(VERIFY)(req, timeout=timeout))
+        return ch.unary_unary(VERIFY)(req, timeout=timeout)
     finally:
         ch.close()
+
+
+def one_call(sock, req, timeout=10):
+    return T.decode(one_call_raw(sock, req, timeout))
+
+
+# since issue 7 a cached answer is the stored packed response followed by
+# cached = true (field 7) and elapsed_us = 0 (field 8), not packed again
+CACHED_SUFFIX = T.f_int(7, 1) + T.f_int(8, 0)
+
+
+def pb_verify_response():
+    """sigil.v1.VerifyResponse's scalar fields for google.protobuf's own
+    parser (proto/sigil/v1/verifier.proto; signatures kept as bytes), or
+    None without python3-protobuf"""
+    try:
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    except ImportError:
+        return None
+    F = descriptor_pb2.FieldDescriptorProto
+    fd = descriptor_pb2.FileDescriptorProto(name="sigil_fastpath_test.proto", package="sigiltest",
+                                            syntax="proto3")
+    m = fd.message_type.add(name="VerifyResponse")
+    for no, name, typ, label in ((1, "verdict", F.TYPE_INT32, F.LABEL_OPTIONAL),
+                                 (2, "reason", F.TYPE_STRING, F.LABEL_OPTIONAL),
+                                 (3, "policy", F.TYPE_STRING, F.LABEL_OPTIONAL),
+                                 (4, "level", F.TYPE_STRING, F.LABEL_OPTIONAL),
+                                 (5, "failure", F.TYPE_STRING, F.LABEL_OPTIONAL),
+                                 (6, "signatures", F.TYPE_BYTES, F.LABEL_REPEATED),
+                                 (7, "cached", F.TYPE_BOOL, F.LABEL_OPTIONAL),
+                                 (8, "elapsed_us", F.TYPE_INT64, F.LABEL_OPTIONAL),
+                                 (9, "dry_run_override", F.TYPE_BOOL, F.LABEL_OPTIONAL),
+                                 (10, "allow_listed", F.TYPE_BOOL, F.LABEL_OPTIONAL)):
+        m.field.add(name=name, number=no, type=typ, label=label)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fd)
+    desc = pool.FindMessageTypeByName("sigiltest.VerifyResponse")
+    if hasattr(message_factory, "GetMessageClass"):
+        return message_factory.GetMessageClass(desc)
+    return message_factory.MessageFactory(pool).GetPrototype(desc)
+
+
+def signer_of(resp):
+    """the first verified signature's signer, as the audit line has it"""
+    for sig in resp.get(6, []):
+        f = T.decode(sig)
+        if T.n(f, 3) == 1:
+            return T.s(f, 5)
+    return ""
 
 
 def main():
@@ -116,7 +166,8 @@ def main():
 def matches(resp, line, what):
     """the answer and its audit line say the same thing"""
     want = {"verdict": "allow" if T.n(resp, 1) == T.VERDICT_ALLOW else "deny",
-            "reason": T.s(resp, 2), "policy": T.s(resp, 3), "failure": T.s(resp, 5),
+            "reason": T.s(resp, 2), "policy": T.s(resp, 3), "level": T.s(resp, 4),
+            "failure": T.s(resp, 5), "signer": signer_of(resp),
             "cached": T.n(resp, 7) == 1, "dryRunOverride": T.n(resp, 9) == 1,
             "allowListed": T.n(resp, 10) == 1}
     got = {k: line.get(k) for k in want}
@@ -167,12 +218,14 @@ def run(args, work, daemons):
              ("good, no_cache after cached", good.request(reg.host) + NO_CACHE,
               dict(verdict=T.VERDICT_ALLOW, cached=0)),
              ("good, cached after no_cache", good.request(reg.host), dict(verdict=T.VERDICT_ALLOW, cached=1))]
-    answers = []
+    answers, raws = [], []
     for what, req, want in calls:
         before = len(reg.requests(good.repo))
-        resp = one_call(d.sock, req, timeout=20)
+        raw = one_call_raw(d.sock, req, timeout=20)
+        resp = T.decode(raw)
         fetched = len(reg.requests(good.repo)) - before
         answers.append((what, resp))
+        raws.append((what, raw, want))
         got = dict(verdict=T.n(resp, 1), cached=T.n(resp, 7))
         if "listed" in want:
             got["listed"] = T.n(resp, 10)
@@ -182,6 +235,31 @@ def run(args, work, daemons):
                   f"{fetched} registry requests")
         if want.get("cached") == 1 or want.get("listed") == 1:
             check(fetched == 0, f"{what}: no registry request", f"{fetched} registry requests")
+    # a cached answer's bytes, read by google.protobuf: cached and
+    # elapsed_us are the last values on the wire, every other field is
+    # the cold answer's
+    VR = pb_verify_response()
+    check(VR is not None, "python3-protobuf is there to parse the answers")
+    signed = [a for a in answers if a[0] == "good, cold"][0][1]
+    check(signer_of(signed) != "", "the signed image's answer names its signer", repr(signed))
+    cold_pb = {}
+    for what, raw, want in raws if VR else ():
+        msg = VR.FromString(raw)
+        key = what.split(",")[0]
+        if want.get("cached") == 1:
+            check(raw.endswith(CACHED_SUFFIX) and msg.cached is True and msg.elapsed_us == 0,
+                  f"{what}: the stored bytes + cached=true, elapsed_us=0; protobuf reads "
+                  f"cached=True, elapsed_us=0", f"{raw[-8:].hex()} cached={msg.cached} "
+                  f"elapsed_us={msg.elapsed_us}")
+            cold = cold_pb.get(key)
+            same = cold is not None and all(getattr(msg, f) == getattr(cold, f) for f in (
+                "verdict", "reason", "policy", "level", "failure", "signatures", "dry_run_override",
+                "allow_listed"))
+            check(same, f"{what}: every other field as in the cold answer", f"{msg} vs {cold}")
+        elif "listed" not in want:
+            check(msg.cached is False and msg.elapsed_us > 0, f"{what}: protobuf reads cached=False, "
+                  "elapsed_us > 0", f"cached={msg.cached} elapsed_us={msg.elapsed_us}")
+            cold_pb.setdefault(key, msg)
     e = T.rpc_error(lambda: one_call(d.sock, T.verify_request("127.0.0.1:1/app", digest="")))
     check(e is not None and e.code() == grpc.StatusCode.INVALID_ARGUMENT,
           "a request without a digest: INVALID_ARGUMENT (worker path, audited)", repr(e))
@@ -290,8 +368,41 @@ def run(args, work, daemons):
     check((T.n(st, 7), T.n(st, 8), T.n(st, 11)) == (2, 0, 2),
           "dry-run Status: 2 allows, 0 denies, 2 would-deny", repr(st))
     check(dd.stop() == 0, "the dry-run sigild exits 0")
+
+    # ---- a deny by a failed signature check (a CA the trust store does
+    # not hold), cold then cached: the cached one is counted under the
+    # same failing check and audited alike, from the summary stored with
+    # the verdict (plugin/service.c, the cache's value)
+    other = T.CaseLayout("003-jws-rsa3072-valid")
+    reg.repos[other.repo] = T.regserver.Repo(other)
+    mport3 = free_port()
+    d3, audit3 = start(exe, work, "enforce-check", confdir,
+                       {"workers": 1, "metricsListen": f"127.0.0.1:{mport3}", "cache": {"denySeconds": 600}})
+    daemons.append(d3)
+    if not check(d3.wait_ready(), "a third sigild starts", d3.log_text()):
+        return
+    s0 = M.Scrape(mport3)
+    raw1 = one_call_raw(d3.sock, other.request(reg.host), timeout=20)
+    raw2 = one_call_raw(d3.sock, other.request(reg.host))
+    s1 = M.Scrape(mport3)
+    c1, c2 = T.decode(raw1), T.decode(raw2)
+    fc = M.failure_check(c1)
+    check((T.n(c1, 1), T.n(c1, 7), T.s(c1, 5), T.n(c2, 1), T.n(c2, 7)) ==
+          (T.VERDICT_DENY, 0, "signatures", T.VERDICT_DENY, 1) and fc not in ("signatures", "none")
+          and raw2.endswith(CACHED_SUFFIX),
+          "an untrusted signature: denied cold, then cached, for a failed check", repr((c1, c2, fc)))
+    got = M.delta(s0, s1, "sigil_verification_failures_total", check=fc)
+    check(got == 2, f"sigil_verification_failures_total{{check={fc}}} +2 (cold and cached)", f"got +{got}")
+    lines = audit_lines(audit3)
+    check(len(lines) == 2 and lines[0]["reason"] == lines[1]["reason"] != "" and
+          lines[0]["failure"] == lines[1]["failure"] == "signatures" and
+          [x["cached"] for x in lines] == [False, True],
+          "the cold and cached deny's audit lines agree", repr(lines))
+    for (what, r), line in zip((("failed check cold", c1), ("failed check cached", c2)), lines):
+        matches(r, line, what)
+    check(d3.stop() == 0, "the third sigild exits 0")
     hole.close()
-    for dm in (d, dd):
+    for dm in (d, dd, d3):
         text = M.log_of(dm)
         check("ERROR: AddressSanitizer" not in text and "runtime error:" not in text,
               "no sanitizer report in sigild's log", text[-3000:])

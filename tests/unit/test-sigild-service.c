@@ -825,37 +825,95 @@ static bool counts_eq(counts a, counts b)
 /* not answered, and nothing counted or logged */
 static void expect_unanswered(sigild_service *s, const Sigil__V1__VerifyRequest *req)
 {
-	static Sigil__V1__VerifyResponse sentinel; /* *out must be set to NULL */
-	Sigil__V1__VerifyResponse *r = &sentinel;
+	static uint8_t sentinel; /* *out must be set to NULL */
+	uint8_t *r = &sentinel;
+	size_t len = 7;
 	sigil_error err = SIGIL_ERROR_INIT;
 	counts before = counts_now(s);
-	CHECK(sigild_service_verify_cached(s, req, &r, &err) == SIGIL_STATUS_OK);
-	CHECK(r == NULL);
+	CHECK(sigild_service_verify_cached(s, req, &r, &len, &err) == SIGIL_STATUS_OK);
+	CHECK(r == NULL && len == 0);
 	CHECK(counts_eq(before, counts_now(s)));
 	if (r != &sentinel)
-		sigild_verify_response_free(r);
+		free(r);
 }
 
-static Sigil__V1__VerifyResponse *cached_ok(sigild_service *s, const Sigil__V1__VerifyRequest *req)
+/* cached_ok - the I/O thread's answer, decoded with protobuf-c as a
+ * client would; its bytes in *bytes (malloc'd) and *len when bytes */
+static Sigil__V1__VerifyResponse *cached_ok(sigild_service *s, const Sigil__V1__VerifyRequest *req,
+	uint8_t **bytes, size_t *len)
 {
-	Sigil__V1__VerifyResponse *r = NULL;
+	uint8_t *b = NULL;
+	size_t n = 0;
 	sigil_error err = SIGIL_ERROR_INIT;
-	CHECK(sigild_service_verify_cached(s, req, &r, &err) == SIGIL_STATUS_OK);
+	CHECK(sigild_service_verify_cached(s, req, &b, &n, &err) == SIGIL_STATUS_OK);
+	CHECK(b != NULL);
+	Sigil__V1__VerifyResponse *r = b ? sigil__v1__verify_response__unpack(NULL, n, b) : NULL;
 	CHECK(r != NULL);
+	if (bytes) {
+		*bytes = b;
+		*len = n;
+	} else {
+		free(b);
+	}
 	return r;
 }
 
-/* the packed bytes of two responses are the same */
-static bool same_bytes(const Sigil__V1__VerifyResponse *a, const Sigil__V1__VerifyResponse *b)
+static bool str_eq(const char *a, const char *b)
 {
-	size_t na = sigil__v1__verify_response__get_packed_size(a);
-	size_t nb = sigil__v1__verify_response__get_packed_size(b);
-	uint8_t *pa = malloc(na + 1), *pb = malloc(nb + 1);
-	bool same = pa && pb && na == nb && sigil__v1__verify_response__pack(a, pa) == na &&
-		sigil__v1__verify_response__pack(b, pb) == nb && memcmp(pa, pb, na) == 0;
-	free(pa);
-	free(pb);
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* same_response - every field of two responses is the same */
+static bool same_response(const Sigil__V1__VerifyResponse *a, const Sigil__V1__VerifyResponse *b)
+{
+	if (a->verdict != b->verdict || !str_eq(a->reason, b->reason) || !str_eq(a->policy, b->policy) ||
+	    !str_eq(a->level, b->level) || !str_eq(a->failure, b->failure) || a->cached != b->cached ||
+	    a->elapsed_us != b->elapsed_us || a->dry_run_override != b->dry_run_override ||
+	    a->allow_listed != b->allow_listed || a->n_signatures != b->n_signatures)
+		return false;
+	for (size_t i = 0; i < a->n_signatures; i++) {
+		const Sigil__V1__SignatureResult *x = a->signatures[i], *y = b->signatures[i];
+		if (!str_eq(x->digest, y->digest) || !str_eq(x->envelope_media_type, y->envelope_media_type) ||
+		    x->verified != y->verified || !str_eq(x->failed_check, y->failed_check) ||
+		    !str_eq(x->signer, y->signer) || x->n_checks != y->n_checks)
+			return false;
+		for (size_t j = 0; j < x->n_checks; j++) {
+			const Sigil__V1__CheckResult *p = x->checks[j], *q = y->checks[j];
+			if (!str_eq(p->check, q->check) || p->outcome != q->outcome || !str_eq(p->action, q->action) ||
+			    !str_eq(p->message, q->message) || !str_eq(p->category, q->category))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* the bytes of a cached answer: the stored response (the cold one as
+ * decided, before its elapsed time was set) packed, then cached = true
+ * (field 7) and elapsed_us = 0 (field 8), not packed again */
+static bool is_stored_plus_cached(Sigil__V1__VerifyResponse *cold, const uint8_t *b, size_t n)
+{
+	static const uint8_t suffix[4] = { 0x38, 0x01, 0x40, 0x00 };
+	int64_t elapsed = cold->elapsed_us;
+	cold->elapsed_us = 0;
+	size_t nc = sigil__v1__verify_response__get_packed_size(cold);
+	uint8_t *pc = malloc(nc + 1);
+	bool same = pc && n == nc + 4 && sigil__v1__verify_response__pack(cold, pc) == nc &&
+		memcmp(b, pc, nc) == 0 && memcmp(b + nc, suffix, 4) == 0;
+	cold->elapsed_us = elapsed;
+	free(pc);
 	return same;
+}
+
+static double metric_value(sigild_service *s, const char *series)
+{
+	char *text = NULL;
+	size_t len = 0;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK(sigild_metrics_expose(sigild_service_metrics(s), &text, &len, &err) == SIGIL_STATUS_OK);
+	const char *p = text ? strstr(text, series) : NULL;
+	double v = p ? strtod(p + strlen(series), NULL) : 0;
+	free(text);
+	return v;
 }
 
 static void test_verify_cached(void)
@@ -879,21 +937,29 @@ static void test_verify_cached(void)
 	make_req(&bad, "", DIGEST);
 	expect_unanswered(s, &bad.req);
 	expect_unanswered(s, NULL);
-	Sigil__V1__VerifyResponse *r = verify_ok(s, &b.req, now_ms() + 5000);
-	CHECK(r && !r->cached);
-	sigild_verify_response_free(r);
+	Sigil__V1__VerifyResponse *cold = verify_ok(s, &b.req, now_ms() + 5000);
+	CHECK(cold && !cold->cached);
+	Sigil__V1__VerifyResponse *r;
 	b.req.no_cache = 1;
 	expect_unanswered(s, &b.req);
 	b.req.no_cache = 0;
 
-	/* a hit: the same bytes as the worker path's hit, counted alike */
+	/* a hit: the stored bytes and cached = true, elapsed_us = 0 after
+	 * them; decoded, every field as in the worker path's hit (which
+	 * unpacks and sets them), counted alike */
 	counts k0 = counts_now(s);
-	r = cached_ok(s, &b.req);
+	uint8_t *bytes = NULL;
+	size_t blen = 0;
+	r = cached_ok(s, &b.req, &bytes, &blen);
 	counts k1 = counts_now(s);
 	Sigil__V1__VerifyResponse *w = verify_ok(s, &b.req, now_ms() + 5000);
 	counts k2 = counts_now(s);
 	CHECK(r && r->cached && r->elapsed_us == 0 && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
-	CHECK(r && w && w->cached && same_bytes(r, w));
+	CHECK(r && w && w->cached && w->elapsed_us == 0 && same_response(r, w));
+	CHECK(cold && cold->elapsed_us > 0 && bytes && is_stored_plus_cached(cold, bytes, blen));
+	CHECK_STREQ(r ? r->policy : NULL, "skipped");
+	free(bytes);
+	sigild_verify_response_free(cold);
 	CHECK(k1.allows == k0.allows + 1 && k1.hits == k0.hits + 1 && k1.misses == k0.misses &&
 		k1.audit == k0.audit + 1 && k1.denies == k0.denies && k1.errors == k0.errors);
 	CHECK(k2.allows == k1.allows + 1 && k2.hits == k1.hits + 1 && k2.misses == k1.misses &&
@@ -908,7 +974,7 @@ static void test_verify_cached(void)
 	/* the allow-list, before the cache as in the worker path */
 	make_req(&b, "registry.example/unknown/app:1", DIGEST2);
 	k0 = counts_now(s);
-	r = cached_ok(s, &b.req);
+	r = cached_ok(s, &b.req, NULL, NULL);
 	CHECK(r && r->allow_listed && !r->cached && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
 	CHECK_STREQ(r ? r->reason : NULL, "allow-listed by sigild configuration (break-glass)");
 	k1 = counts_now(s);
@@ -918,10 +984,61 @@ static void test_verify_cached(void)
 	CHECK_INTEQ(jbool(a, "allowListed"), 1);
 	json_object_put(a);
 	sigild_verify_response_free(r);
-	Sigil__V1__VerifyResponse *out = NULL;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
 	sigil_error err = SIGIL_ERROR_INIT;
-	CHECK(sigild_service_verify_cached(NULL, &b.req, &out, &err) == SIGIL_STATUS_ERROR);
+	CHECK(sigild_service_verify_cached(NULL, &b.req, &out, &out_len, &err) == SIGIL_STATUS_ERROR);
 	CHECK_INTEQ(err.category, SIGIL_ERR_USAGE);
+	CHECK(sigild_service_verify_cached(s, &b.req, NULL, &out_len, &err) == SIGIL_STATUS_ERROR);
+	sigild_service_free(s);
+	sigild_config_clear(&c);
+
+	/* enforce: a cached deny (no policy for the name) from the summary
+	 * stored with it: the same answer, deny counter, failure metric by
+	 * check and audit line as the worker path's cached deny */
+	base_config(&c);
+	c.cache_deny_ttl_s = 60;
+	s = new_service(&c);
+	make_req(&b, "registry.example/unknown/app:3", DIGEST);
+	cold = verify_ok(s, &b.req, now_ms() + 5000);
+	CHECK(cold && !cold->cached && cold->verdict == SIGIL__V1__VERDICT__VERDICT_DENY);
+	CHECK(cold && cold->failure && cold->failure[0]);
+	char series[128];
+	snprintf(series, sizeof series, "sigil_verification_failures_total{check=\"%s\"} ",
+		cold && cold->failure && cold->failure[0] ? cold->failure : "?");
+	double f0 = metric_value(s, series);
+	double d0 = metric_value(s, "sigil_verifications_total{verdict=\"deny\",policy=\"none\"} ");
+	k0 = counts_now(s);
+	r = cached_ok(s, &b.req, &bytes, &blen);
+	k1 = counts_now(s);
+	double f1 = metric_value(s, series);
+	json_object *fast = last_audit();
+	w = verify_ok(s, &b.req, now_ms() + 5000);
+	k2 = counts_now(s);
+	json_object *slow = last_audit();
+	CHECK(f0 == 1 && f1 == 2 && metric_value(s, series) == 3);
+	CHECK(d0 == 1 && metric_value(s, "sigil_verifications_total{verdict=\"deny\",policy=\"none\"} ") == 3);
+	CHECK(r && r->cached && r->elapsed_us == 0 && r->verdict == SIGIL__V1__VERDICT__VERDICT_DENY);
+	CHECK(r && w && same_response(r, w));
+	CHECK(cold && bytes && is_stored_plus_cached(cold, bytes, blen));
+	CHECK(k1.denies == k0.denies + 1 && k1.allows == k0.allows && k1.hits == k0.hits + 1 &&
+		k1.misses == k0.misses && k1.errors == k0.errors && k1.audit == k0.audit + 1);
+	CHECK(k2.denies == k1.denies + 1 && k2.hits == k1.hits + 1 && k2.audit == k1.audit + 1);
+	static const char *const fields[] = { "verdict", "reason", "policy", "level", "failure", "signer",
+		"image", "digest" };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		CHECK_STREQ(jstr(fast, fields[i]), jstr(slow, fields[i]));
+	CHECK_STREQ(jstr(fast, "verdict"), "deny");
+	CHECK_STREQ(jstr(fast, "failure"), cold ? cold->failure : NULL);
+	CHECK_STREQ(jstr(fast, "reason"), cold ? cold->reason : NULL);
+	CHECK_INTEQ(jbool(fast, "cached"), 1);
+	CHECK_INTEQ(jbool(slow, "cached"), 1);
+	json_object_put(fast);
+	json_object_put(slow);
+	free(bytes);
+	sigild_verify_response_free(cold);
+	sigild_verify_response_free(r);
+	sigild_verify_response_free(w);
 	sigild_service_free(s);
 	sigild_config_clear(&c);
 
@@ -934,7 +1051,7 @@ static void test_verify_cached(void)
 	make_req(&b, "registry.example/unknown/app:2", DIGEST);
 	w = verify_ok(s, &b.req, now_ms() + 5000);
 	k0 = counts_now(s);
-	r = cached_ok(s, &b.req);
+	r = cached_ok(s, &b.req, NULL, NULL);
 	k1 = counts_now(s);
 	CHECK(w && !w->cached && w->dry_run_override && w->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
 	CHECK(r && r->cached && r->dry_run_override && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW);
