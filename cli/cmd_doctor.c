@@ -95,9 +95,17 @@ int cmd_doctor(int argc, char **argv)
 	else
 		snprintf(source, sizeof source, "its default");
 
+	/* containerd's version first: how it migrates the files' versions
+	 * differs from 2.3 on (containerd_config.c merge_version) */
+	char version[128], why[1024], about[1024];
+	const char *exe = containerd ? containerd : "containerd";
+	int have_version = sigil__doctor_containerd_version(containerd, version, sizeof version, why,
+		sizeof why) == 0;
+	const char *known = have_version ? version : NULL;
+
 	sigil_error err = SIGIL_ERROR_INIT;
 	sigil__ctd_config *cfg = NULL;
-	if (sigil__ctd_config_load(config, &cfg, &err) != SIGIL_STATUS_OK) {
+	if (sigil__ctd_config_load(config, known, &cfg, &err) != SIGIL_STATUS_OK) {
 		fprintf(stderr, "sigil doctor: cannot evaluate containerd's configuration (containerd would not "
 			"start with it either): %s\n", err.message);
 		return EXIT_UNUSABLE;
@@ -105,13 +113,8 @@ int cmd_doctor(int argc, char **argv)
 
 	sigil__doctor_findings f;
 	memset(&f, 0, sizeof f);
-	char version[128], why[1024], about[1024];
-	const char *exe = containerd ? containerd : "containerd";
-	int have_version = sigil__doctor_containerd_version(containerd, version, sizeof version, why,
-		sizeof why) == 0;
 	int answered = sigil__doctor_sigild_status(sock, about, sizeof about) == 0;
 	int rc = EXIT_UNUSABLE;
-	const char *known = have_version ? version : NULL;
 	if (sigil__doctor_check_version(exe, known, why, &f, &err) != SIGIL_STATUS_OK ||
 			sigil__doctor_check_disabled(cfg, known, &f, &err) != SIGIL_STATUS_OK ||
 			sigil__doctor_check_cri(cfg, &f, &err) != SIGIL_STATUS_OK ||

@@ -1,12 +1,14 @@
 /* containerd_config.c - load containerd's configuration the way containerd
- * 2.1 does (see containerd_config.h). Source references are to
- * containerd/containerd at tag v2.1.9:
+ * does (see containerd_config.h). Source references are to
+ * containerd/containerd at tag v2.1.9 unless they name another:
  *   cmd/containerd/server/config/config.go  LoadConfig, resolveImports,
  *       mergeConfig, v1Migrate (the file layer)
  *   vendor/dario.cat/mergo/merge.go          deepMerge (how plugin tables merge)
  *   cmd/containerd/server/server.go          New: plugin config migration
  *   plugins/cri/images/plugin.go             configMigration (v2 -> v3 CRI images)
- *   internal/cri/config/config{,_unix}.go    ImageConfig and its defaults */
+ *   internal/cri/config/config{,_unix}.go    ImageConfig and its defaults
+ * The one step that differs in 2.3 (v2.3.4 config.go LoadConfigWithPlugins)
+ * is merge_version, with cri_image_get_per_file for its effect on CRI. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -220,6 +222,63 @@ out:
 	return st;
 }
 
+/* ---- containerd's release and its rules ---------------------------------- */
+
+bool sigil__ctd_semver_parse(const char *version, sigil__ctd_semver *v)
+{
+	if (!version)
+		return false;
+	unsigned long n[3] = { 0, 0, 0 };
+	const char *p = version;
+	/* major '.' minor, then optionally '.' patch */
+	for (int i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		char *end;
+		errno = 0;
+		n[i] = strtoul(p, &end, 10);
+		if (errno)
+			return false;
+		p = end;
+		if (i == 0 && *p != '.')
+			return false;
+		if (i == 2 || *p != '.')
+			break;
+		p++;
+	}
+	v->major = n[0];
+	v->minor = n[1];
+	v->patch = n[2];
+	v->pre = "";
+	v->pre_len = 0;
+	if (*p == '-') {
+		v->pre = p + 1;
+		v->pre_len = strcspn(p + 1, "+");
+	}
+	return true;
+}
+
+bool sigil__ctd_semver_at_least(const sigil__ctd_semver *v, unsigned long major, unsigned long minor)
+{
+	return v->major != major ? v->major > major : v->minor >= minor;
+}
+
+sigil__ctd_rules sigil__ctd_rules_for(const char *containerd_version)
+{
+	sigil__ctd_rules r = { false, SIGIL_CTD_CONFIG_VERSION, "containerd 2.0 to 2.2" };
+	sigil__ctd_semver v;
+	if (!sigil__ctd_semver_parse(containerd_version, &v) || !sigil__ctd_semver_at_least(&v, 2, 3))
+		return r;
+	/* commit 0d7fee06 (per-file migration) is in every 2.3 tag from
+	 * v2.3.0-beta.0; version.ConfigVersion became 4 with commit 06c23567
+	 * (serviceMigrate), first tagged v2.3.0-rc.0: the betas still say 3 */
+	r.per_file = true;
+	r.name = "containerd 2.3";
+	bool beta = v.major == 2 && v.minor == 3 && v.patch == 0 && v.pre_len >= 4 && strncmp(v.pre, "beta", 4) == 0;
+	r.config_version = beta ? 3 : 4;
+	return r;
+}
+
 /* ---- the file system (sigil__ctd_fs for sigil__ctd_config_load) ---------- */
 
 static sigil_status os_read(void *ctx, const char *path, size_t max, uint8_t **buf, size_t *len,
@@ -396,22 +455,68 @@ fail:
 	return SIGIL_STATUS_ERROR;
 }
 
-sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out, sigil_error *err)
+/* merge_version - the version file f is merged with into a configuration
+ * whose version so far is so_far (what the merge then makes it), and
+ * whether f's own version 2 CRI tables are migrated before that merge.
+ * This is the step that differs between releases:
+ *
+ * containerd 2.0 to 2.2 (cmd/containerd/server/config/config.go LoadConfig,
+ * v2.1.9 L311-318, the same in v2.2.7): only a version 0 or 1 file is
+ * migrated, to the version so far (MigrateConfigTo(ctx, out.Version));
+ * any other is merged as it is, and mergo.WithOverride sets out.Version
+ * from every non-zero one: the last one wins, higher or lower, so a
+ * version 3 drop-in stops a version 2 main file's migration
+ * (containerd.md §4). Plugin tables are migrated afterwards, all at once,
+ * when the merged version is below 3 (server.go New L254-266): decided
+ * after the loop, not here.
+ *
+ * containerd 2.3.0 and later (LoadConfigWithPlugins, commit 0d7fee06
+ * "Update plugin config migration to run on load"; v2.3.4 L483-506, the
+ * same on main at 301026e5 L474-497): a file whose version is below the
+ * version so far (which starts at version.ConfigVersion, 4) is migrated
+ * on its own before the merge, one version at a time, running every
+ * plugin's ConfigMigration(v) at each step v. CRI's (plugins/cri/images/
+ * plugin.go configMigration L175-194) acts while v < ConfigVersion, so it
+ * copies the file's version 2 tables into the file's own
+ * io.containerd.cri.v1.images, for a version 3 file too (its step 3 -> 4
+ * runs it). The file then has the version so far; a higher one is merged
+ * as it is and wins (ValidateVersion refuses it if above ConfigVersion).
+ * 2.3.0 to 2.3.4 first refuse a file above the first version declared
+ * (L475-481, PR #12891, reverted after v2.3.4 by #13939/#13995): that is
+ * left to sigil__doctor_check_dropin_version, which names the file and
+ * the fix, so the loader still gives the other findings. */
+static int64_t merge_version(const sigil__ctd_rules *r, sigil__ctd_file *f, int64_t so_far)
 {
-	return sigil__ctd_config_load_fs(path, &os_fs, out, err);
+	f->cri_migrated = false;
+	if (!r->per_file) {
+		int64_t fv = f->version <= 1 ? so_far : f->version;
+		return fv != 0 ? fv : so_far;
+	}
+	if (f->version < so_far) {
+		f->cri_migrated = f->version < r->config_version;
+		return so_far;
+	}
+	return f->version;
 }
 
-sigil_status sigil__ctd_config_load_fs(const char *path, const sigil__ctd_fs *fs, sigil__ctd_config **out,
+sigil_status sigil__ctd_config_load(const char *path, const char *containerd_version, sigil__ctd_config **out,
 	sigil_error *err)
+{
+	return sigil__ctd_config_load_fs(path, &os_fs, containerd_version, out, err);
+}
+
+sigil_status sigil__ctd_config_load_fs(const char *path, const sigil__ctd_fs *fs, const char *containerd_version,
+	sigil__ctd_config **out, sigil_error *err)
 {
 	sigil__ctd_config *c = calloc(1, sizeof *c);
 	pending q = { NULL, NULL, 0, 0 };
 	sigil_status st = SIGIL_STATUS_ERROR;
 	if (!c)
 		return sigil__err_oom(err);
-	/* out starts as the default config, version 3 (cmd/containerd/command/
-	 * config.go platformAgnosticDefaultConfig) */
-	int64_t version = SIGIL_CTD_CONFIG_VERSION;
+	c->rules = sigil__ctd_rules_for(containerd_version);
+	/* out starts as the default config, at ConfigVersion (cmd/containerd/
+	 * command/config.go platformAgnosticDefaultConfig) */
+	int64_t version = c->rules.config_version;
 	char *main_path = strdup(path);
 	if (!main_path) {
 		sigil__err_oom(err);
@@ -431,22 +536,19 @@ sigil_status sigil__ctd_config_load_fs(const char *path, const sigil__ctd_fs *fs
 		if (load_one(c, fs, p, q.importer[head], err) != SIGIL_STATUS_OK)
 			goto out;
 		sigil__ctd_file *f = &c->files[c->count - 1];
-		/* a version 0 or 1 file is migrated to the version merged so far
-		 * (MigrateConfigTo(ctx, out.Version)); mergo.WithOverride then sets
-		 * out.Version from any non-zero file version: the last one wins,
-		 * higher or lower (containerd.md §4) */
-		int64_t fv = f->version <= 1 ? version : f->version;
-		if (fv != 0)
-			version = fv;
+		version = merge_version(&c->rules, f, version);
 		if (resolve_imports(fs, f->path, f->imports, c->count - 1, &q, err) != SIGIL_STATUS_OK)
 			goto out;
 	}
 	/* Config.ValidateVersion */
-	if (version > SIGIL_CTD_CONFIG_VERSION) {
-		sigil__err(err, SIGIL_ERR_MALFORMED, "%s: config version %lld is higher than %d, which containerd "
-			"2.1 refuses", path, (long long)version, SIGIL_CTD_CONFIG_VERSION);
+	if (version > c->rules.config_version) {
+		sigil__err(err, SIGIL_ERR_MALFORMED, "%s: config version %lld is higher than %lld, which %s "
+			"refuses", path, (long long)version, (long long)c->rules.config_version, c->rules.name);
 		goto out;
 	}
+	/* 2.0 to 2.2: server.New migrates every plugin table, or none */
+	for (size_t i = 0; !c->rules.per_file && i < c->count; i++)
+		c->files[i].cri_migrated = version < SIGIL_CTD_CONFIG_VERSION;
 	c->version = version;
 	*out = c;
 	c = NULL;
@@ -468,43 +570,53 @@ out:
  * later file does not mention keeps its value. So the value at a path is
  * the last file's that sets it, unless a later file set a table on the
  * way to a non-table, which drops the subtree. */
+/* file_get - plugins.<plugin>.<keys...> in one file, or NULL;
+ * *replaced when a non-table sits on the way (it drops the subtree) */
+static const sigil__toml_value *file_get(const sigil__toml_value *doc, const char *plugin, const char *const *keys,
+	size_t nkeys, bool *replaced)
+{
+	const sigil__toml_value *cur = doc;
+	size_t n = 2 + nkeys;
+	*replaced = false;
+	for (size_t d = 0; d < n; d++) {
+		const char *k = d == 0 ? "plugins" : d == 1 ? plugin : keys[d - 2];
+		const sigil__toml_value *nx = sigil__toml_get(cur, k);
+		if (!nx)
+			return NULL;
+		if (d + 1 < n && nx->type != SIGIL_TOML_TABLE) {
+			*replaced = true;
+			return NULL;
+		}
+		cur = nx;
+	}
+	return cur;
+}
+
+/* fold - merge one file's value v (from file_get) into r, recording at in
+ * *loc when it is taken; nonempty: only a non-empty table counts */
+static void fold(sigil__ctd_value *r, sigil__ctd_cri_loc *loc, const sigil__toml_value *v, bool replaced,
+	const sigil__ctd_file *f, bool nonempty, sigil__ctd_cri_loc at)
+{
+	if (replaced || (v && nonempty && v->type != SIGIL_TOML_TABLE)) {
+		r->v = NULL;
+		r->file = NULL;
+		*loc = SIGIL_CTD_CRI_DEFAULT;
+	} else if (v && (!nonempty || v->count > 0)) {
+		r->v = v;
+		r->file = f;
+		*loc = at;
+	}
+}
+
 static sigil__ctd_value merged(const sigil__ctd_config *c, const char *plugin, const char *const *keys,
 	size_t nkeys, bool nonempty)
 {
 	sigil__ctd_value r = { NULL, NULL };
-	size_t n = 2 + nkeys;
+	sigil__ctd_cri_loc loc = SIGIL_CTD_CRI_DEFAULT;
 	for (size_t i = 0; i < c->count; i++) {
-		const sigil__toml_value *cur = c->files[i].doc;
-		bool replaced = false;
-		size_t d = 0;
-		for (; d < n; d++) {
-			const char *k = d == 0 ? "plugins" : d == 1 ? plugin : keys[d - 2];
-			const sigil__toml_value *nx = sigil__toml_get(cur, k);
-			if (!nx)
-				break;
-			if (d + 1 < n && nx->type != SIGIL_TOML_TABLE) {
-				replaced = true;
-				break;
-			}
-			cur = nx;
-		}
-		if (replaced) {
-			r.v = NULL;
-			r.file = NULL;
-			continue;
-		}
-		if (d < n)
-			continue;
-		if (!nonempty) {
-			r.v = cur;
-			r.file = &c->files[i];
-		} else if (cur->type != SIGIL_TOML_TABLE) {
-			r.v = NULL;
-			r.file = NULL;
-		} else if (cur->count > 0) {
-			r.v = cur;
-			r.file = &c->files[i];
-		}
+		bool replaced;
+		const sigil__toml_value *v = file_get(c->files[i].doc, plugin, keys, nkeys, &replaced);
+		fold(&r, &loc, v, replaced, &c->files[i], nonempty, SIGIL_CTD_CRI_V3);
 	}
 	return r;
 }
@@ -529,27 +641,75 @@ static bool in_list(const char *key, const char *const *list, size_t n)
 	return false;
 }
 
+/* plugins/cri/images/plugin.go migrateConfig (v2.1.9 L185-251, the same
+ * in v2.3.4 L196-262) copies into io.containerd.cri.v1.images, overwriting
+ * it there: these keys of plugins."io.containerd.grpc.v1.cri" (`registry`
+ * as a whole table) ... */
+static const char *const v2_top[] = {
+	"registry", "image_decryption", "max_concurrent_downloads",
+	"image_pull_progress_timeout", "image_pull_with_sync_fs", "stats_collect_period",
+};
+/* ... and these of its `containerd` table, but only when that table has a
+ * `runtimes` key: migrateConfig returns before copying them otherwise
+ * (v2.1.9 L218-221). use_local_image_pull is not migrated at all: a
+ * version 2 file sets it in io.containerd.cri.v1.images. */
+static const char *const v2_containerd[] = {
+	"snapshotter", "disable_snapshot_annotations", "discard_unpacked_layers",
+};
+
+/* cri_image_get_per_file - sigil__ctd_cri_image_get for containerd 2.3.0
+ * and later: each migrated file's version 2 keys were copied into its own
+ * images table before the merge (merge_version), replacing the same key
+ * there, and only that file's `containerd.runtimes` counts; the files
+ * then merge as any plugin table does, the last one winning. So a key in
+ * a drop-in's images table overrides the main file's version 2 one, where
+ * on 2.0 to 2.2 the merged version 2 value wins. */
+static sigil__ctd_value cri_image_get_per_file(const sigil__ctd_config *c, const char *key, const char *sub,
+	sigil__ctd_cri_loc *loc)
+{
+	sigil__ctd_value r = { NULL, NULL };
+	bool top = in_list(key, v2_top, sizeof v2_top / sizeof v2_top[0]);
+	bool ctr = !sub && in_list(key, v2_containerd, sizeof v2_containerd / sizeof v2_containerd[0]);
+	for (size_t i = 0; i < c->count; i++) {
+		const sigil__ctd_file *f = &c->files[i];
+		bool rep = false;
+		if (f->cri_migrated && (top || ctr)) {
+			const sigil__toml_value *v = NULL;
+			if (top) {
+				const char *k[1] = { key };
+				v = file_get(f->doc, CRI_V2, k, 1, &rep);
+			} else {
+				const char *rt[2] = { "containerd", "runtimes" };
+				const char *k[2] = { "containerd", key };
+				if (file_get(f->doc, CRI_V2, rt, 2, &rep))
+					v = file_get(f->doc, CRI_V2, k, 2, &rep);
+			}
+			if (v) {
+				if (!sub)
+					fold(&r, loc, v, false, f, false, SIGIL_CTD_CRI_V2);
+				else if (v->type != SIGIL_TOML_TABLE)  /* replaces the registry table */
+					fold(&r, loc, NULL, true, f, true, SIGIL_CTD_CRI_V2);
+				else  /* the file's images registry is now its version 2 one */
+					fold(&r, loc, sigil__toml_get(v, sub), false, f, true, SIGIL_CTD_CRI_V2);
+				continue;
+			}
+		}
+		const char *k[2] = { key, sub };
+		const sigil__toml_value *v = file_get(f->doc, CRI_IMAGES, k, sub ? 2 : 1, &rep);
+		fold(&r, loc, v, rep, f, sub != NULL, SIGIL_CTD_CRI_V3);
+	}
+	return r;
+}
+
 sigil__ctd_value sigil__ctd_cri_image_get(const sigil__ctd_config *c, const char *key, const char *sub,
 	sigil__ctd_cri_loc *loc)
 {
 	sigil__ctd_value none = { NULL, NULL };
 	*loc = SIGIL_CTD_CRI_DEFAULT;
-	/* server.New runs each plugin's ConfigMigration when the merged version
-	 * is below 3. plugins/cri/images/plugin.go migrateConfig (L185-251)
-	 * copies into io.containerd.cri.v1.images, overwriting it there:
-	 * these keys of plugins."io.containerd.grpc.v1.cri" (`registry` as a
-	 * whole table) ... */
-	static const char *const v2_top[] = {
-		"registry", "image_decryption", "max_concurrent_downloads",
-		"image_pull_progress_timeout", "image_pull_with_sync_fs", "stats_collect_period",
-	};
-	/* ... and these of its `containerd` table, but only when that table
-	 * has a `runtimes` key: migrateConfig returns before copying them
-	 * otherwise (L218-221). use_local_image_pull is not migrated at all:
-	 * a version 2 file sets it in io.containerd.cri.v1.images. */
-	static const char *const v2_containerd[] = {
-		"snapshotter", "disable_snapshot_annotations", "discard_unpacked_layers",
-	};
+	if (c->rules.per_file)
+		return cri_image_get_per_file(c, key, sub, loc);
+	/* 2.0 to 2.2: server.New runs each plugin's ConfigMigration on the
+	 * merged configuration when its version is below 3 */
 	if (c->version < SIGIL_CTD_CONFIG_VERSION) {
 		if (in_list(key, v2_top, sizeof v2_top / sizeof v2_top[0])) {
 			const char *k[2] = { key, sub };

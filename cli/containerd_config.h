@@ -1,9 +1,12 @@
-/* containerd_config.h - containerd 2.1's configuration as containerd itself
+/* containerd_config.h - containerd's configuration as containerd itself
  * loads it: the main file, its `imports` (globs, paths relative to the
  * importing file), each file's `version`, and the plugin tables deep-merged
  * with later files winning; plus the CRI image service's settings as the
- * plugin sees them after the version 2 -> 3 migration. Every rule cites
- * the containerd v2.1.9 source it follows. Used by `sigil doctor`. */
+ * plugin sees them after the version 2 -> 3 migration. How versions are
+ * migrated depends on the release (sigil__ctd_rules): 2.0 to 2.2 merge
+ * first and migrate the result, 2.3.0 and later migrate each file on its
+ * own before merging. Every rule cites the containerd source it follows
+ * (v2.1.9, v2.3.4). Used by `sigil doctor`. */
 #ifndef SIGIL_CLI_CONTAINERD_CONFIG_H
 #define SIGIL_CLI_CONTAINERD_CONFIG_H
 
@@ -17,9 +20,37 @@
  * its loaded-set only stops cycles, not a glob matching thousands */
 #define SIGIL_CTD_MAX_FILES 256
 
-/* The highest config version containerd 2.1 knows (version/version.go
- * ConfigVersion), and the default a version-less main file is migrated to. */
+/* The highest config version containerd 2.0 to 2.2 know (version/version.go
+ * ConfigVersion), and the default a version-less main file is migrated to
+ * there. 2.3.0-rc.0 and later know 4. */
 #define SIGIL_CTD_CONFIG_VERSION 3
+
+/* A containerd version as `containerd --version` prints it. */
+typedef struct sigil__ctd_semver {
+	unsigned long major, minor, patch;
+	const char *pre;  /* after '-', up to '+' or the end; "" when none */
+	size_t pre_len;
+} sigil__ctd_semver;
+
+/* sigil__ctd_semver_parse - "X.Y[.Z][-pre][+build]"; false when version is
+ * NULL or does not start that way. v->pre points into version. */
+bool sigil__ctd_semver_parse(const char *version, sigil__ctd_semver *v);
+
+/* sigil__ctd_semver_at_least - whether v is major.minor or later (any patch
+ * and pre-release of it included) */
+bool sigil__ctd_semver_at_least(const sigil__ctd_semver *v, unsigned long major, unsigned long minor);
+
+/* How a containerd release loads its configuration (see merge_version in
+ * containerd_config.c for the Go source of each rule). */
+typedef struct sigil__ctd_rules {
+	bool per_file;            /* each file is migrated on its own before the merge (2.3.0 on) */
+	int64_t config_version;   /* version.ConfigVersion: the highest accepted, the start version */
+	const char *name;         /* "containerd 2.0 to 2.2", "containerd 2.3", for messages */
+} sigil__ctd_rules;
+
+/* sigil__ctd_rules_for - the rules of containerd_version ("2.3.5"); NULL,
+ * unparseable or older than 2.3: those of 2.0 to 2.2. */
+sigil__ctd_rules sigil__ctd_rules_for(const char *containerd_version);
 
 typedef struct sigil__ctd_file {
 	char *path;               /* as containerd names it (cleaned and joined) */
@@ -28,14 +59,20 @@ typedef struct sigil__ctd_file {
 	size_t version_line;
 	size_t importer;          /* index of the file whose imports named it; the main file: itself */
 	const sigil__toml_value *imports;  /* its `imports` array, or NULL */
+	/* whether its version 2 CRI tables are migrated to version 3: on
+	 * 2.0 to 2.2 all files' or none, by the merged version; from 2.3.0
+	 * each file by its own version */
+	bool cri_migrated;
 } sigil__ctd_file;
 
 typedef struct sigil__ctd_config {
 	sigil__ctd_file *files;   /* in merge order: the main file first */
 	size_t count;
 	size_t cap;
-	/* the version after merging (what server.New migrates from) */
+	/* the version after merging (on 2.0 to 2.2 what server.New migrates
+	 * from; from 2.3.0 the version every file was migrated to) */
 	int64_t version;
+	sigil__ctd_rules rules;   /* the release's rules it was loaded with */
 } sigil__ctd_config;
 
 /* A merged value and the file that gave it. v is NULL when no file sets
@@ -46,12 +83,13 @@ typedef struct sigil__ctd_value {
 } sigil__ctd_value;
 
 /* sigil__ctd_config_load - load path and everything it imports, as
- * LoadConfig does. An unreadable or unparseable file, a bad glob, a
- * `version`, `imports` or `disabled_plugins` containerd rejects:
+ * containerd containerd_version (as sigil__ctd_rules_for; NULL: unknown,
+ * 2.0 to 2.2's rules) does. An unreadable or unparseable file, a bad glob,
+ * a `version`, `imports` or `disabled_plugins` containerd rejects:
  * SIGIL_ERR_IO / SIGIL_ERR_MALFORMED naming the file (containerd would
  * refuse to start). *out owned by the caller. */
-SIGIL_MUST_CHECK sigil_status sigil__ctd_config_load(const char *path, sigil__ctd_config **out,
-	sigil_error *err);
+SIGIL_MUST_CHECK sigil_status sigil__ctd_config_load(const char *path, const char *containerd_version,
+	sigil__ctd_config **out, sigil_error *err);
 
 /* Where the loader gets files from: the file system (sigil__ctd_config_load)
  * or anything else, e.g. memory for the fuzz target. */
@@ -69,7 +107,7 @@ typedef struct sigil__ctd_fs {
 
 /* sigil__ctd_config_load_fs - sigil__ctd_config_load reading through fs. */
 SIGIL_MUST_CHECK sigil_status sigil__ctd_config_load_fs(const char *path, const sigil__ctd_fs *fs,
-	sigil__ctd_config **out, sigil_error *err);
+	const char *containerd_version, sigil__ctd_config **out, sigil_error *err);
 
 void sigil__ctd_config_free(sigil__ctd_config *c);
 
@@ -96,7 +134,8 @@ typedef enum sigil__ctd_cri_loc {
 
 /* sigil__ctd_cri_image_get - a key of io.containerd.cri.v1.images as the
  * CRI image plugin decodes it (internal/cri/config ImageConfig), after
- * plugins/cri/images/plugin.go's migration from version 2. sub (or NULL)
+ * plugins/cri/images/plugin.go's migration from version 2 (of the merged
+ * configuration, or of each file, per c->rules). sub (or NULL)
  * is a key inside `registry` ("mirrors", "configs", "auths"); then the
  * value is the merged table when it is non-empty. *loc says where. */
 sigil__ctd_value sigil__ctd_cri_image_get(const sigil__ctd_config *c, const char *key, const char *sub,

@@ -617,51 +617,18 @@ sigil_status sigil__doctor_check_dropin(const sigil__ctd_config *c, const char *
 
 /* ---- containerd's version, for the findings that depend on it --------------- */
 
-typedef struct ctd_semver {
-	unsigned long major, minor, patch;
-	const char *pre;  /* after '-', up to '+' or the end; "" when none */
-	size_t pre_len;
-} ctd_semver;
+/* sigil__ctd_semver_parse and _at_least (containerd_config.h), shared with
+ * the loader, which picks its rules by the same version */
+typedef sigil__ctd_semver ctd_semver;
 
-/* "X.Y[.Z][-pre][+build]" as `containerd --version` prints it; false when
- * version is NULL or does not start that way */
 static bool parse_semver(const char *version, ctd_semver *v)
 {
-	if (!version)
-		return false;
-	unsigned long n[3] = { 0, 0, 0 };
-	const char *p = version;
-	/* major '.' minor, then optionally '.' patch */
-	for (int i = 0; i < 3; i++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		char *end;
-		errno = 0;
-		n[i] = strtoul(p, &end, 10);
-		if (errno)
-			return false;
-		p = end;
-		if (i == 0 && *p != '.')
-			return false;
-		if (i == 2 || *p != '.')
-			break;
-		p++;
-	}
-	v->major = n[0];
-	v->minor = n[1];
-	v->patch = n[2];
-	v->pre = "";
-	v->pre_len = 0;
-	if (*p == '-') {
-		v->pre = p + 1;
-		v->pre_len = strcspn(p + 1, "+");
-	}
-	return true;
+	return sigil__ctd_semver_parse(version, v);
 }
 
 static bool semver_at_least(const ctd_semver *v, unsigned long major, unsigned long minor)
 {
-	return v->major != major ? v->major > major : v->minor >= minor;
+	return sigil__ctd_semver_at_least(v, major, minor);
 }
 
 /* ---- disabled_plugins ------------------------------------------------------------ */
@@ -873,7 +840,8 @@ sigil_status sigil__doctor_check_dropin_version(const sigil__ctd_config *c, cons
 	bool refuses = known && v.major == 2 && ((v.minor == 3 && v.patch <= 4) ||
 		(v.minor == 4 && v.patch == 0 && v.pre_len == 6 && strncmp(v.pre, "beta.0", 6) == 0));
 	/* from 2.3.0 each file is migrated on its own before the merge
-	 * (commit 0d7fee06, LoadConfigWithPlugins): nothing is lost */
+	 * (commit 0d7fee06, LoadConfigWithPlugins; containerd_config.c
+	 * merge_version): nothing is lost */
 	bool per_file = known && semver_at_least(&v, 2, 3);
 	size_t nlost = cri_v2_settings(c, lost, sizeof lost);
 	int64_t root = main_file->version;
@@ -910,6 +878,10 @@ sigil_status sigil__doctor_check_dropin_version(const sigil__ctd_config *c, cons
 		size_t at = n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0;
 		sigil__doctor_severity sev = SIGIL_DOCTOR_WARNING;
 		if (per_file) {
+			/* fine here (an OK line, not a warning): the file is
+			 * migrated alone, the main file's CRI tables too, and the
+			 * merged version is ConfigVersion either way */
+			sev = SIGIL_DOCTOR_OK;
 			snprintf(msg + at, sizeof msg - at, "containerd %s migrates each file on its own, so nothing is "
 				"lost here, but containerd 2.0 to 2.2 would take version %lld for the whole configuration "
 				"and ignore the main file's version %lld settings, and 2.3.0 to 2.3.4 refuse to start",
@@ -943,7 +915,7 @@ sigil_status sigil__doctor_check_dropin_version(const sigil__ctd_config *c, cons
 			}
 		}
 		SIGIL_TRY(sigil__doctor_add(f, sev, "dropin-version", fl->path, fl->version_line,
-			sev == SIGIL_DOCTOR_PROBLEM ? head : NULL, msg, fix, err));
+			sev == SIGIL_DOCTOR_PROBLEM ? head : NULL, msg, sev == SIGIL_DOCTOR_OK ? NULL : fix, err));
 	}
 	return SIGIL_STATUS_OK;
 }
@@ -957,7 +929,8 @@ sigil_status sigil__doctor_check_version(const char *exe, const char *version, c
 	const char *fix_unknown = "pass --containerd PATH (the containerd binary the node runs) and check that "
 		"it is 2.1 or later";
 	if (!version) {
-		snprintf(msg, sizeof msg, "cannot tell whether containerd is 2.1 or later: %s", why);
+		snprintf(msg, sizeof msg, "cannot tell whether containerd is 2.1 or later: %s; its configuration is "
+			"read as containerd 2.0 to 2.2 read it (2.3 migrates each file's version on its own)", why);
 		return sigil__doctor_add(f, SIGIL_DOCTOR_WARNING, "containerd-unknown", NULL, 0, NULL, msg, fix_unknown,
 			err);
 	}
@@ -965,7 +938,8 @@ sigil_status sigil__doctor_check_version(const char *exe, const char *version, c
 	int v21 = sigil__doctor_version_at_least(version, 2, 1);
 	if (v20 < 0 || v21 < 0) {
 		snprintf(msg, sizeof msg, "cannot tell whether containerd is 2.1 or later: %s --version printed "
-			"version \"%s\"", exe, version);
+			"version \"%s\"; its configuration is read as containerd 2.0 to 2.2 read it (2.3 migrates each "
+			"file's version on its own)", exe, version);
 		return sigil__doctor_add(f, SIGIL_DOCTOR_WARNING, "containerd-unknown", NULL, 0, NULL, msg, fix_unknown,
 			err);
 	}

@@ -133,14 +133,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sigil__ctd_fs fs = { mem_read, mem_glob, &m };
 	sigil__ctd_config *c = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
-	if (sigil__ctd_config_load_fs(paths[0], &fs, &c, &err) != SIGIL_STATUS_OK) {
+	if (sigil__ctd_config_load_fs(paths[0], &fs, version, &c, &err) != SIGIL_STATUS_OK) {
 		if (c || err.category == SIGIL_ERR_NONE || !err.message[0])
 			abort();
 		return 0;
 	}
 	/* each file once, the main file first, a version containerd accepts */
 	if (!c || c->count < 1 || c->count > NFILES || strcmp(c->files[0].path, paths[0]) != 0 || c->version < 0 ||
-			c->version > SIGIL_CTD_CONFIG_VERSION)
+			c->version > c->rules.config_version)
 		abort();
 	for (size_t i = 1; i < c->count; i++)
 		if (c->files[i].importer >= i)

@@ -100,15 +100,21 @@ static void bindir_ok(const char *rel)
 	mkexec(r, "exit 0");
 }
 
-static sigil__ctd_config *load(const char *rel)
+/* load_v - load W/rel as containerd version (NULL: unknown) loads it */
+static sigil__ctd_config *load_v(const char *rel, const char *version)
 {
 	sigil__ctd_config *c = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
-	sigil_status st = sigil__ctd_config_load(P(rel), &c, &err);
+	sigil_status st = sigil__ctd_config_load(P(rel), version, &c, &err);
 	CHECK_INTEQ(st, SIGIL_STATUS_OK);
 	if (st != SIGIL_STATUS_OK)
 		fprintf(stderr, "  load %s: %s\n", P(rel), err.message);
 	return c;
+}
+
+static sigil__ctd_config *load(const char *rel)
+{
+	return load_v(rel, NULL);
 }
 
 /* doctor - load W/config.toml and run the configuration checks */
@@ -623,7 +629,7 @@ static void test_imports_resolution(void)
 /* load_fails - the configuration containerd would refuse */
 #define load_fails(rel, cat, msg) do { \
 	sigil__ctd_config *lf_c = NULL; sigil_error lf_e = SIGIL_ERROR_INIT; \
-	CHECK_INTEQ(sigil__ctd_config_load(P(rel), &lf_c, &lf_e), SIGIL_STATUS_ERROR); \
+	CHECK_INTEQ(sigil__ctd_config_load(P(rel), NULL, &lf_c, &lf_e), SIGIL_STATUS_ERROR); \
 	CHECK(lf_c == NULL); CHECK_INTEQ(lf_e.category, (cat)); CHECK_CONTAINS(lf_e.message, (msg)); \
 	sigil__ctd_config_free(lf_c); } while (0)
 
@@ -1048,7 +1054,7 @@ static void test_go_duration(void)
 static sigil__ctd_config *doctor_v(sigil__doctor_findings *f, const char *version)
 {
 	memset(f, 0, sizeof *f);
-	sigil__ctd_config *c = load("config.toml");
+	sigil__ctd_config *c = load_v("config.toml", version);
 	if (!c)
 		return NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
@@ -1363,8 +1369,9 @@ static void test_dropin_version(void)
 			snprintf(m, sizeof m, "version 2: containerd %s migrates each file on its own, so nothing is lost here, "
 				"but containerd 2.0 to 2.2 would take version 3 for the whole configuration and ignore the main "
 				"file's version 2 settings, and 2.3.0 to 2.3.4 refuse to start", per_file[i]);
-			expect(&f, "dropin-version", SIGIL_DOCTOR_WARNING, dv, 2, m, fx);
+			expect(&f, "dropin-version", SIGIL_DOCTOR_OK, dv, 2, m, NULL);
 			CHECK_INTEQ(f.problems, 0);
+			CHECK_INTEQ(f.warnings, 0);
 		}
 		done(c, &f);
 	}
@@ -1437,6 +1444,198 @@ static void test_dropin_version(void)
 	done(c, &f);
 }
 
+/* ---- the same files read as 2.0-2.2 and as 2.3 read them ------------------------- */
+
+/* doctor_cri - load W/config.toml as containerd version does, then the CRI
+ * and drop-in version checks */
+static sigil__ctd_config *doctor_cri(sigil__doctor_findings *f, const char *version)
+{
+	memset(f, 0, sizeof *f);
+	sigil__ctd_config *c = load_v("config.toml", version);
+	if (!c)
+		return NULL;
+	sigil_error err = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__doctor_check_cri(c, f, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__doctor_check_dropin_version(c, version, f, &err), SIGIL_STATUS_OK);
+	return c;
+}
+
+static void test_rules_by_release(void)
+{
+	sigil__doctor_findings f;
+	sigil__ctd_config *c;
+	sigil__ctd_cri_loc loc;
+	char main_p[1024], dv[1024], fx[2048];
+
+	/* the rules chosen per release */
+	sigil__ctd_rules r = sigil__ctd_rules_for(NULL);
+	CHECK(!r.per_file);
+	CHECK_INTEQ(r.config_version, 3);
+	r = sigil__ctd_rules_for("2.2.7");
+	CHECK(!r.per_file);
+	r = sigil__ctd_rules_for("not-a-version");
+	CHECK(!r.per_file);
+	r = sigil__ctd_rules_for("2.3.0-beta.1");  /* per file, ConfigVersion still 3 */
+	CHECK(r.per_file);
+	CHECK_INTEQ(r.config_version, 3);
+	r = sigil__ctd_rules_for("2.3.0-rc.0");
+	CHECK(r.per_file);
+	CHECK_INTEQ(r.config_version, 4);
+	r = sigil__ctd_rules_for("2.4.0");
+	CHECK(r.per_file);
+	CHECK_INTEQ(r.config_version, 4);
+
+	/* a version 3 drop-in next to a version 2 main file with CRI settings:
+	 * 2.0-2.2 take version 3 and ignore them, 2.3 migrate the main file
+	 * alone and keep them */
+	new_case("rules-dv");
+	wr("config.toml",
+		"version = 2\n"                                                            /* 1 */
+		"imports = [\"conf.d/*.toml\"]\n"                                          /* 2 */
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"                    /* 3 */
+		"  discard_unpacked_layers = true\n"                                       /* 4 */
+		"  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"    /* 5 */
+		"    runtime_type = \"io.containerd.runc.v2\"\n");                         /* 6 */
+	wr("conf.d/10-v3.toml", "version = 3\n");
+	snprintf(main_p, sizeof main_p, "%s", P("config.toml"));
+	snprintf(dv, sizeof dv, "%s", P("conf.d/10-v3.toml"));
+	static const char *const old[] = { NULL, "2.1.9", "2.2.7" };
+	for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+		c = doctor_cri(&f, old[i]);
+		if (c) {
+			CHECK_INTEQ(c->version, 3);
+			CHECK(!c->files[0].cri_migrated);
+			CHECK(sigil__ctd_cri_image_get(c, "discard_unpacked_layers", NULL, &loc).v == NULL);
+			CHECK_INTEQ(loc, SIGIL_CTD_CRI_DEFAULT);
+			expect_none(&f, "discard-unpacked-layers");
+			expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, dv, 1, "does not migrate the version 2 CRI "
+				"settings, so it ignores 1 of them: containerd (", NULL);
+		}
+		done(c, &f);
+	}
+	snprintf(fx, sizeof fx, "set discard_unpacked_layers = false in [plugins.\"io.containerd.grpc.v1.cri\"."
+		"containerd] of %s, then restart containerd", main_p);
+	static const char *const per_file[] = { "2.3.5", "2.4.0" };
+	for (size_t i = 0; i < sizeof per_file / sizeof per_file[0]; i++) {
+		c = doctor_cri(&f, per_file[i]);
+		if (c) {
+			CHECK_INTEQ(c->version, 4);
+			CHECK(c->files[0].cri_migrated);
+			CHECK(c->count == 2 && c->files[1].cri_migrated);  /* 3 -> 4 */
+			sigil__ctd_value v = sigil__ctd_cri_image_get(c, "discard_unpacked_layers", NULL, &loc);
+			CHECK(v.file == &c->files[0]);
+			CHECK_INTEQ(loc, SIGIL_CTD_CRI_V2);
+			expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, main_p, 4, "discard_unpacked_layers = "
+				"true (config version 4, version 2 table, migrated): CRI falls back to its local pull", fx);
+			expect(&f, "dropin-version", SIGIL_DOCTOR_OK, dv, 1, "migrates each file on its own, so nothing "
+				"is lost here", NULL);
+			CHECK_INTEQ(f.problems, 1);
+		}
+		done(c, &f);
+	}
+	/* 2.3.0-2.3.4 load it the same way but refuse to start */
+	c = doctor_cri(&f, "2.3.4");
+	if (c) {
+		CHECK_INTEQ(c->version, 4);
+		expect(&f, "discard-unpacked-layers", SIGIL_DOCTOR_PROBLEM, main_p, 4, NULL, fx);
+		expect(&f, "dropin-version", SIGIL_DOCTOR_PROBLEM, dv, 1, "containerd 2.3.4 refuses to start", NULL);
+	}
+	done(c, &f);
+
+	/* a version-less drop-in's images table against the main file's version
+	 * 2 key: 2.0-2.2 migrate the merged version 2 value over it, 2.3
+	 * migrate the main file first and the drop-in wins */
+	new_case("rules-override");
+	wr("config.toml",
+		"version = 2\n"
+		"imports = [\"conf.d/*.toml\"]\n"
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n"
+		"  image_pull_with_sync_fs = true\n");                                     /* 4 */
+	wr("conf.d/50-fix.toml", "[plugins.\"io.containerd.cri.v1.images\"]\n  image_pull_with_sync_fs = false\n");
+	snprintf(main_p, sizeof main_p, "%s", P("config.toml"));
+	c = doctor_cri(&f, "2.1.9");
+	if (c) {
+		CHECK_INTEQ(c->version, 2);
+		expect(&f, "image-pull-with-sync-fs", SIGIL_DOCTOR_PROBLEM, main_p, 4, "image_pull_with_sync_fs = true "
+			"(config version 2, version 2 table, migrated)", "in [plugins.\"io.containerd.grpc.v1.cri\"] of");
+		CHECK_INTEQ(f.problems, 1);
+	}
+	done(c, &f);
+	c = doctor_cri(&f, "2.3.5");
+	if (c) {
+		CHECK_INTEQ(c->version, 4);
+		sigil__ctd_value v = sigil__ctd_cri_image_get(c, "image_pull_with_sync_fs", NULL, &loc);
+		CHECK(v.v && v.v->type == SIGIL_TOML_BOOL && !v.v->b && v.file == &c->files[1]);
+		CHECK_INTEQ(loc, SIGIL_CTD_CRI_V3);
+		expect_none(&f, "image-pull-with-sync-fs");
+		CHECK_INTEQ(f.problems, 0);
+	}
+	done(c, &f);
+
+	/* version 2 keys left in a version 3 (or version-less) file: 2.0-2.2
+	 * never migrate them; 2.3.0-rc.0 and later do (the step 3 -> 4 runs
+	 * CRI's ConfigMigration), the 2.3.0 betas (ConfigVersion 3) not */
+	static const char *const head[] = { "version = 3\n", "# no version\n" };
+	for (size_t h = 0; h < 2; h++) {
+		new_case("rules-v3-leftover");
+		wr("config.toml",
+			"%s"
+			"[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n"  /* 2 */
+			"  endpoint = [\"https://mirror.example\"]\n", head[h]);
+		snprintf(main_p, sizeof main_p, "%s", P("config.toml"));
+		c = doctor_cri(&f, "2.2.0");
+		if (c) {
+			CHECK_INTEQ(c->version, 3);
+			expect_none(&f, "registry-mirrors");
+		}
+		done(c, &f);
+		c = doctor_cri(&f, "2.3.0-beta.2");
+		if (c) {
+			CHECK_INTEQ(c->version, 3);
+			/* version-less: migrated 0 -> 3, CRI's migration runs */
+			if (h == 0)
+				expect_none(&f, "registry-mirrors");
+			else
+				expect(&f, "registry-mirrors", SIGIL_DOCTOR_PROBLEM, main_p, 2, NULL, NULL);
+		}
+		done(c, &f);
+		c = doctor_cri(&f, "2.3.1");
+		if (c) {
+			CHECK_INTEQ(c->version, 4);
+			sigil__ctd_value v = sigil__ctd_cri_image_get(c, "registry", "mirrors", &loc);
+			CHECK(v.file == &c->files[0]);
+			CHECK_INTEQ(loc, SIGIL_CTD_CRI_V2);
+			expect(&f, "registry-mirrors", SIGIL_DOCTOR_PROBLEM, main_p, 2, NULL, NULL);
+		}
+		done(c, &f);
+	}
+
+	/* version 4: refused by 2.0-2.2, accepted by 2.3 */
+	new_case("rules-v4");
+	wr("config.toml", "version = 4\n");
+	sigil__ctd_config *lc = NULL;
+	sigil_error e = SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__ctd_config_load(P("config.toml"), "2.2.7", &lc, &e), SIGIL_STATUS_ERROR);
+	CHECK(lc == NULL);
+	CHECK_INTEQ(e.category, SIGIL_ERR_MALFORMED);
+	char want[2048];
+	snprintf(want, sizeof want, "%s: config version 4 is higher than 3, which containerd 2.0 to 2.2 refuses",
+		P("config.toml"));
+	CHECK_STREQ(e.message, want);
+	c = load_v("config.toml", "2.3.5");
+	if (c) {
+		CHECK_INTEQ(c->version, 4);
+		CHECK(!c->files[0].cri_migrated);
+	}
+	sigil__ctd_config_free(c);
+	wr("config.toml", "version = 5\n");
+	e = (sigil_error)SIGIL_ERROR_INIT;
+	CHECK_INTEQ(sigil__ctd_config_load(P("config.toml"), "2.3.5", &lc, &e), SIGIL_STATUS_ERROR);
+	snprintf(want, sizeof want, "%s: config version 5 is higher than 4, which containerd 2.3 refuses",
+		P("config.toml"));
+	CHECK_STREQ(e.message, want);
+}
+
 /* ---- the loader through an injected file system ---------------------------------- */
 
 static const char *const mem_paths[] = { "/m/config.toml", "/m/conf.d/b.toml", "/m/conf.d/a.toml" };
@@ -1480,14 +1679,14 @@ static void test_load_fs(void)
 	sigil__ctd_config *c = NULL;
 	sigil_error err = SIGIL_ERROR_INIT;
 	/* 'gone.toml' has no '*': it must exist, as containerd demands */
-	CHECK_INTEQ(sigil__ctd_config_load_fs("/m/config.toml", &fs, &c, &err), SIGIL_STATUS_ERROR);
+	CHECK_INTEQ(sigil__ctd_config_load_fs("/m/config.toml", &fs, NULL, &c, &err), SIGIL_STATUS_ERROR);
 	CHECK(c == NULL);
 	CHECK_INTEQ(err.category, SIGIL_ERR_IO);
 	CHECK_STREQ(err.message, "imported by /m/config.toml: /m/gone.toml: not in memory");
 	CHECK_INTEQ(globs, 1);
 	mem_data[0] = "version = 2\nimports = ['conf.d/*.toml']\n";
 	err = (sigil_error)SIGIL_ERROR_INIT;
-	CHECK_INTEQ(sigil__ctd_config_load_fs("/m/config.toml", &fs, &c, &err), SIGIL_STATUS_OK);
+	CHECK_INTEQ(sigil__ctd_config_load_fs("/m/config.toml", &fs, NULL, &c, &err), SIGIL_STATUS_OK);
 	if (c) {
 		CHECK_INTEQ(c->count, 3);
 		CHECK_INTEQ(c->version, 3);
@@ -1553,7 +1752,8 @@ static void test_version(void)
 	CHECK_STREQ(f.items[1].headline, "CRI pulls bypass image verifiers (containerd 2.0.3 is older than 2.1)");
 	CHECK_CONTAINS(f.items[2].message, "containerd 1.7.24, which has no image-verifier plugin");
 	expect(&f, "containerd-unknown", SIGIL_DOCTOR_WARNING, NULL, 0, "cannot tell whether containerd is 2.1 or later: "
-		"cannot run containerd", "pass --containerd PATH");
+		"cannot run containerd (looked up in PATH): No such file or directory; its configuration is read as "
+		"containerd 2.0 to 2.2 read it (2.3 migrates each file's version on its own)", "pass --containerd PATH");
 	sigil__doctor_findings_clear(&f);
 }
 
@@ -1814,6 +2014,19 @@ static void test_command(void)
 	snprintf(a, sizeof a, "--config '%s'", P("broken.toml"));
 	CHECK_INTEQ(run(a, &out, &err), 2);
 	CHECK_CONTAINS(err, "broken.toml: line 2: expected ']'");
+	/* the configuration is read with the rules of the containerd found:
+	 * version 4 is refused by 2.1.9, accepted by 2.3.5 */
+	wr("v4.toml", "version = 4\n");
+	mkexec("containerd-2.3", "echo 'containerd github.com/containerd/containerd/v2 v2.3.5 abc'");
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s'", P("v4.toml"), P("containerd"),
+		P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 2);
+	CHECK_CONTAINS(err, "v4.toml: config version 4 is higher than 3, which containerd 2.0 to 2.2 refuses");
+	snprintf(a, sizeof a, "--config '%s' --containerd '%s' --socket '%s'", P("v4.toml"), P("containerd-2.3"),
+		P("none.sock"));
+	CHECK_INTEQ(run(a, &out, &err), 1);
+	CHECK_STREQ(err, "");
+	CHECK_CONTAINS(out, "is containerd 2.3.5: CRI and ctr pulls run image verifiers");
 	CHECK_INTEQ(run("--help", &out, &err), 0);
 	CHECK_CONTAINS(out, "usage: sigil doctor [--config FILE] [--containerd PATH] [--socket PATH] [--output text|json]");
 }
@@ -1852,6 +2065,7 @@ int main(int argc, char **argv)
 	RUN(test_disabled);
 	RUN(test_timeout);
 	RUN(test_dropin_version);
+	RUN(test_rules_by_release);
 	RUN(test_load_fs);
 	RUN(test_version);
 	RUN(test_sigild);
