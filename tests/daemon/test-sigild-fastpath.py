@@ -24,11 +24,8 @@ import argparse
 import importlib.util
 import json
 import os
-import shutil
-import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 
@@ -145,22 +142,7 @@ def main():
     ap.add_argument("--sigild", required=True)
     ap.add_argument("--case", default="001-jws-rsa2048-valid")
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="sigil-fastpath-")
-    daemons = []
-    try:
-        run(args, work, daemons)
-    finally:
-        for d in daemons:
-            d.stop(signal.SIGKILL)
-        if os.environ.get("SIGIL_KEEP_TMP"):
-            log(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    log(f"{T.checks - len(T.failures)} of {T.checks} checks passed")
-    if T.failures:
-        log("failed: " + "; ".join(T.failures))
-        return 1
-    return 0
+    return T.run_main("sigil-fastpath-", lambda work, daemons: run(args, work, daemons))
 
 
 def matches(resp, line, what):
@@ -178,14 +160,7 @@ def matches(resp, line, what):
 def run(args, work, daemons):
     exe = os.path.abspath(args.sigild)
     case = os.path.join(T.CASES, args.case)
-    confdir = os.path.join(work, "conf")
-    os.makedirs(confdir)
-    with open(os.path.join(case, "trustpolicy.json")) as f:
-        policy = json.load(f)
-    policy["trustPolicies"][0]["registryScopes"] = ["*"]
-    with open(os.path.join(confdir, "trustpolicy.json"), "w") as f:
-        json.dump(policy, f)
-    shutil.copytree(os.path.join(case, "truststore"), os.path.join(confdir, "truststore"))
+    confdir, _ = T.case_config(case, work)
 
     good = T.CaseLayout(args.case)
     unsigned = T.CaseLayout("055-unsigned")

@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import shutil
 import socket
 import sys
 import urllib.error
@@ -224,15 +223,8 @@ def failure_check(resp):
 def run(args, work, daemons):
     exe = os.path.abspath(args.sigild)
     case = os.path.join(T.CASES, args.case)
-    confdir = os.path.join(work, "conf")
-    os.makedirs(confdir)
-    with open(os.path.join(case, "trustpolicy.json")) as f:
-        policy = json.load(f)
-    policy["trustPolicies"][0]["registryScopes"] = ["*"]
+    confdir, policy = T.case_config(case, work)
     tp = os.path.join(confdir, "trustpolicy.json")
-    with open(tp, "w") as f:
-        json.dump(policy, f)
-    shutil.copytree(os.path.join(case, "truststore"), os.path.join(confdir, "truststore"))
     state = os.path.join(work, "state")
     os.makedirs(state)
     mport = free_port()

@@ -346,14 +346,7 @@ def start(exe, work, name, state, confdir, daemons, mport=None):
 def run(args, work, daemons):
     exe = os.path.abspath(args.sigild)
     case = os.path.join(T.CASES, CASE)
-    confdir = os.path.join(work, "conf")
-    os.makedirs(confdir)
-    with open(os.path.join(case, "trustpolicy.json")) as f:
-        policy = json.load(f)
-    policy["trustPolicies"][0]["registryScopes"] = ["*"]
-    with open(os.path.join(confdir, "trustpolicy.json"), "w") as f:
-        json.dump(policy, f)
-    shutil.copytree(os.path.join(case, "truststore"), os.path.join(confdir, "truststore"))
+    confdir, _ = T.case_config(case, work)
     with open(os.path.join(case, "revocation", "sybkwqje.crl"), "rb") as f:
         crl = f.read()
 

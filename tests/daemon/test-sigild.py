@@ -282,6 +282,21 @@ def main():
     return run_main("sigil-daemon-", lambda work, daemons: run_tests(args, work, daemons))
 
 
+def case_config(case, work):
+    """WORK/conf with a conformance case's trust store and its policy scoped
+    to every repository (the registries of these tests live on ports chosen
+    at run time); returns the folder and the policy written there"""
+    confdir = os.path.join(work, "conf")
+    os.makedirs(confdir)
+    with open(os.path.join(case, "trustpolicy.json")) as f:
+        policy = json.load(f)
+    policy["trustPolicies"][0]["registryScopes"] = ["*"]
+    with open(os.path.join(confdir, "trustpolicy.json"), "w") as f:
+        json.dump(policy, f)
+    shutil.copytree(os.path.join(case, "truststore"), os.path.join(confdir, "truststore"))
+    return confdir, policy
+
+
 def run_main(prefix, body):
     """body(work, daemons) in a private temporary folder; every daemon it
     appends is killed and the folder removed (kept with SIGIL_KEEP_TMP) however
@@ -308,16 +323,7 @@ def run_main(prefix, body):
 def run_tests(args, work, daemons):
     exe = os.path.abspath(args.sigild)
     case = os.path.join(CASES, args.case)
-    confdir = os.path.join(work, "conf")
-    os.makedirs(confdir)
-    # the case's policy, scoped to every repository: the registries below
-    # live on ports chosen at run time
-    with open(os.path.join(case, "trustpolicy.json")) as f:
-        policy = json.load(f)
-    policy["trustPolicies"][0]["registryScopes"] = ["*"]
-    with open(os.path.join(confdir, "trustpolicy.json"), "w") as f:
-        json.dump(policy, f)
-    shutil.copytree(os.path.join(case, "truststore"), os.path.join(confdir, "truststore"))
+    confdir, policy = case_config(case, work)
     state = os.path.join(work, "state")
     os.makedirs(state)
     with open(os.path.join(work, "sigild.json"), "w") as f:
