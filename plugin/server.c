@@ -276,10 +276,9 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&srv->mu);
 
 		int64_t t0 = sigil_registry_now_ms();
-		if (j->call->method == SIGILD_METHOD_VERIFY)
-			do_verify(srv, j->call);
-		else
-			do_status(srv, j->call);
+		/* only a Verify reaches a worker: answer_inline answers Status,
+		 * and grpc_conn.c refuses other methods before dispatch */
+		do_verify(srv, j->call);
 		if (srv->debug)
 			srv->log(SIGILD_LOG_DEBUG, "worker %zu: %.200s served in %lld ms", w->index,
 				j->call->method_name, (long long)(sigil_registry_now_ms() - t0));
@@ -320,9 +319,7 @@ static bool answer_inline(sigild_server *srv, sigild_call *call)
 		do_status(srv, call);
 		return true;
 	}
-	if (call->method != SIGILD_METHOD_VERIFY)
-		return false;
-	/* a malformed one is refused by do_verify, where it always was */
+	/* a Verify (grpc_conn.c dispatches no other method); a malformed one is refused by do_verify, where it always was */
 	req = sigil__v1__verify_request__unpack(NULL, call->msg_len, call->msg);
 	if (!req)
 		return false;
