@@ -987,9 +987,36 @@ static int allow_listed(const sigild_service *s, const char *digest)
 	return 0;
 }
 
-/* decide - the verdict before the dry-run override */
+/* A verification's cache flight, completed only after the verifying
+ * request's audit line is written: the requests that waited for it are
+ * answered from the cache and audited then, so the log shows the
+ * verification before the cached answers it gave. */
+typedef struct pending_flight {
+	sigild_cache_flight *flight; /* NULL: nothing pending */
+	uint8_t *value;              /* NULL: abandon the flight */
+	size_t len;
+	bool store, allow;
+	int64_t valid_until;
+} pending_flight;
+
+static void pending_complete(sigild_service *s, pending_flight *p)
+{
+	if (!p->flight)
+		return;
+	if (!p->value)
+		sigild_cache_abandon(s->cache, p->flight);
+	else if (p->store)
+		sigild_cache_finish(s->cache, p->flight, p->value, p->len, p->allow, p->valid_until);
+	else
+		sigild_cache_publish(s->cache, p->flight, p->value, p->len);
+	free(p->value);
+	*p = (pending_flight){ 0 };
+}
+
+/* decide - the verdict before the dry-run override; a verification this
+ * request led leaves its flight in *pend (pending_complete) */
 static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bool no_cache,
-	int64_t deadline_ms, sigil_error *err)
+	int64_t deadline_ms, pending_flight *pend, sigil_error *err)
 {
 	if (allow_listed(s, q->digest)) {
 		/* design rule 1: the break-glass list is one of the three ways
@@ -1001,8 +1028,8 @@ static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bo
 	}
 	sigild_snapshot *snap = snapshot_get(s);
 	Sigil__V1__VerifyResponse *r = NULL;
-	int64_t valid_until;
-	bool store;
+	int64_t valid_until = 0;
+	bool store = false;
 	if (no_cache) {
 		r = verify_now(s, snap, q, deadline_ms, &valid_until, &store);
 		sigild__snapshot_unref(snap);
@@ -1038,22 +1065,14 @@ static Sigil__V1__VerifyResponse *decide(sigild_service *s, const request *q, bo
 		atomic_fetch_add(&s->errors, 1);
 		r = response_simple(false, REASON_WAIT_TIMEOUT, "retrieval");
 		break;
-	case SIGILD_CACHE_LEAD: {
+	case SIGILD_CACHE_LEAD:
 		r = verify_now(s, snap, q, deadline_ms, &valid_until, &store);
-		size_t n = 0;
-		uint8_t *packed = r ? sigild_cache_value_pack(r, &n) : NULL;
-		if (!packed) {
-			sigild_cache_abandon(s->cache, flight);
-		} else {
-			if (store)
-				sigild_cache_finish(s->cache, flight, packed, n,
-					r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW, valid_until);
-			else
-				sigild_cache_publish(s->cache, flight, packed, n);
-		}
-		free(packed);
+		pend->flight = flight;
+		pend->value = r ? sigild_cache_value_pack(r, &pend->len) : NULL;
+		pend->store = store;
+		pend->allow = r && r->verdict == SIGIL__V1__VERDICT__VERDICT_ALLOW;
+		pend->valid_until = valid_until;
 		break;
-	}
 	}
 	sigild__snapshot_unref(snap);
 	if (!r)
@@ -1130,13 +1149,16 @@ sigil_status sigild_service_verify(sigild_service *s, const Sigil__V1__VerifyReq
 			req && req->digest ? req->digest : "", &v, now_us() - t0);
 		return SIGIL_STATUS_ERROR;
 	}
-	Sigil__V1__VerifyResponse *r = decide(s, &q, req->no_cache, deadline_ms, err);
+	pending_flight pend = { 0 };
+	Sigil__V1__VerifyResponse *r = decide(s, &q, req->no_cache, deadline_ms, &pend, err);
 	if (!r) {
+		pending_complete(s, &pend);
 		request_clear(&q);
 		atomic_fetch_add(&s->errors, 1);
 		return SIGIL_STATUS_ERROR;
 	}
 	sigil_status st = conclude(s, &q, r, t0, out, err);
+	pending_complete(s, &pend);
 	request_clear(&q);
 	return st;
 }

@@ -150,6 +150,11 @@ def main():
     R.check(len(fresh) == 1 and all(r["verdict"] == "allow" for r in recs),
             "the image was verified once: one audit record not from the cache, every record an allow",
             str(recs))
+    # the verification's record comes first: the requests that waited for
+    # it are answered (and audited) only after it is written
+    R.check(recs and not recs[0]["cached"],
+            "the audit log has the verification before the cached answers it gave",
+            str([(r["time"], r["cached"]) for r in recs]))
     # the audit's elapsedUs is the time sigild spent on the request: a
     # waiter on the verification in progress took about as long as it
     waited = [r for r in recs if r["cached"] and r["elapsedUs"] >= DELAY_S * 1e6]

@@ -761,6 +761,8 @@ static void test_concurrent_collapse(void)
 	sigild_service_free(s);
 	c.verify_timeout_ms = 1200;
 	s = new_service(&c);
+	size_t before;
+	free(check_read_file(auditpath, &before));
 	int64_t t0 = now_ms();
 	for (int i = 0; i < N; i++) {
 		a[i] = (conc_arg){ s, &b.req, 0 };
@@ -778,6 +780,23 @@ static void test_concurrent_collapse(void)
 	CHECK_INTEQ(st->cache->hits, N - 1);
 	CHECK_INTEQ(st->denies, N);
 	sigild_status_response_free(st);
+	/* the verification's audit line comes before those of the requests
+	 * that waited for it: they are answered only once it is written */
+	size_t len;
+	char *log = (char *)check_read_file(auditpath, &len);
+	CHECK(len > before);
+	const char *first = strstr(log + before, name);
+	const char *eol = first ? strchr(first, '\n') : NULL;
+	CHECK(first && eol);
+	if (first && eol) {
+		const char *cached = strstr(first, "\"cached\":false");
+		CHECK(cached && cached < eol);
+		size_t lines = 0;
+		for (const char *p = first; (p = strstr(p, name)) != NULL; p++)
+			lines++;
+		CHECK_INTEQ(lines, N);
+	}
+	free(log);
 	sigild_service_free(s);
 	sigild_config_clear(&c);
 }
