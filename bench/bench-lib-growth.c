@@ -61,30 +61,20 @@ static void load_op(void *arg)
 	sigil_verifier_free(v);
 }
 
+static void parse_case(const char *path, const char *line, size_t i, void *ctx)
+{
+	growth_case *c = &((growth_case *)ctx)[i];
+	memset(c, 0, sizeof *c);
+	if (sscanf(line, "%63s %15s %zu", c->name, c->kind, &c->n) != 3 || c->n == 0 ||
+	    (strcmp(c->kind, "sigs") != 0 && strcmp(c->kind, "store") != 0))
+		bench_die("%s: bad line \"%s\"", path, line);
+}
+
 static size_t read_index(const char *fixtures, growth_case *cases)
 {
 	char path[1100];
 	snprintf(path, sizeof path, "%s/growth/index.txt", fixtures);
-	size_t len = 0;
-	char *text = (char *)bench_read_file(path, &len);
-	size_t n = 0;
-	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!*line)
-			continue;
-		if (n == MAX_CASES)
-			bench_die("%s: more than %d cases", path, MAX_CASES);
-		growth_case *c = &cases[n];
-		memset(c, 0, sizeof *c);
-		if (sscanf(line, "%63s %15s %zu", c->name, c->kind, &c->n) != 3 || c->n == 0 ||
-		    (strcmp(c->kind, "sigs") != 0 && strcmp(c->kind, "store") != 0))
-			bench_die("%s: bad line \"%s\"", path, line);
-		n++;
-	}
-	free(text);
-	return n;
+	return bench_read_index(path, MAX_CASES, parse_case, cases);
 }
 
 static int linear_met(const growth_case *c, const growth_case *base)

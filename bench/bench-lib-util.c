@@ -89,6 +89,27 @@ void bench_read_line(const char *path, char *buf, size_t cap)
 	free(s);
 }
 
+size_t bench_read_index(const char *path, size_t max,
+	void (*parse)(const char *path, const char *line, size_t i, void *ctx), void *ctx)
+{
+	size_t len = 0;
+	char *text = (char *)bench_read_file(path, &len);
+	size_t n = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!*line)
+			continue;
+		if (n == max)
+			bench_die("%s: more than %zu cases", path, max);
+		parse(path, line, n, ctx);
+		n++;
+	}
+	free(text);
+	return n;
+}
+
 void bench_target_open(bench_target *t, const char *dir)
 {
 	memset(t, 0, sizeof *t);

@@ -27,6 +27,11 @@ void bench_die(const char *fmt, ...);
 uint8_t *bench_read_file(const char *path, size_t *len);
 /* The first line of a text file without its newline, into buf. */
 void bench_read_line(const char *path, char *buf, size_t cap);
+/* Each non-empty line of a fixture index (make-fixtures.py's index.txt),
+ * in order, to parse(path, line, i, ctx); dies on more than max lines (parse
+ * dies on a line it cannot read). The number of lines. */
+size_t bench_read_index(const char *path, size_t max,
+	void (*parse)(const char *path, const char *line, size_t i, void *ctx), void *ctx);
 
 /* One verification target: a trust configuration and a signed artifact
  * in an OCI layout (<dir>/config, <dir>/layout, <dir>/scope, <dir>/digest). */

@@ -170,28 +170,19 @@ static void raw_ss_op(void *arg)
 	raw_verify(c, c->store_ss);
 }
 
+static void parse_case(const char *path, const char *line, size_t i, void *ctx)
+{
+	lib_case *c = &((lib_case *)ctx)[i];
+	memset(c, 0, sizeof *c);
+	if (sscanf(line, "%63s %15s %31s %15s", c->name, c->format, c->key_type, c->alg) != 4)
+		bench_die("%s: bad line \"%s\"", path, line);
+}
+
 static size_t read_index(const char *fixtures, lib_case *cases)
 {
 	char path[1100];
 	snprintf(path, sizeof path, "%s/lib/index.txt", fixtures);
-	size_t len = 0;
-	char *text = (char *)bench_read_file(path, &len);
-	size_t n = 0;
-	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!*line)
-			continue;
-		if (n == MAX_CASES)
-			bench_die("%s: more than %d cases", path, MAX_CASES);
-		lib_case *c = &cases[n];
-		memset(c, 0, sizeof *c);
-		if (sscanf(line, "%63s %15s %31s %15s", c->name, c->format, c->key_type, c->alg) != 4)
-			bench_die("%s: bad line \"%s\"", path, line);
-		n++;
-	}
-	free(text);
+	size_t n = bench_read_index(path, MAX_CASES, parse_case, cases);
 	if (n == 0)
 		bench_die("%s: no cases", path);
 	return n;
