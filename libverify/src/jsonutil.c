@@ -197,15 +197,38 @@ static bool fast_literal(fast_parser *f, const char *word, size_t n)
 
 static bool fast_value(fast_parser *f, json_object **out);
 
+/* At a container's opening bracket: steps past it and the whitespace after
+ * it; true when the container closes right there (consumed: it is empty). */
+static bool fast_open_empty(fast_parser *f, uint8_t close)
+{
+	f->p++;
+	fast_ws(f);
+	if (f->p < f->end && *f->p == close) {
+		f->p++;
+		return true;
+	}
+	return false;
+}
+
+/* After a member or an element: 1 at the container's close, 0 at a comma
+ * (each consumed, with the whitespace after a comma), -1 at anything else. */
+static int fast_next(fast_parser *f, uint8_t close)
+{
+	fast_ws(f);
+	if (f->p == f->end || (*f->p != close && *f->p != ','))
+		return -1;
+	if (*f->p++ == close)
+		return 1;
+	fast_ws(f);
+	return 0;
+}
+
 static bool fast_object(fast_parser *f, json_object **out)
 {
 	json_object *obj = json_object_new_object();
 	if (!obj)
 		return false;
-	f->p++;
-	fast_ws(f);
-	if (f->p < f->end && *f->p == '}') {
-		f->p++;
+	if (fast_open_empty(f, '}')) {
 		*out = obj;
 		return true;
 	}
@@ -231,18 +254,13 @@ static bool fast_object(fast_parser *f, json_object **out)
 			json_object_put(v);
 			break;
 		}
-		fast_ws(f);
-		if (f->p == f->end)
-			break;
-		if (*f->p == '}') {
-			f->p++;
+		int next = fast_next(f, '}');
+		if (next > 0) {
 			*out = obj;
 			return true;
 		}
-		if (*f->p != ',')
+		if (next < 0)
 			break;
-		f->p++;
-		fast_ws(f);
 	}
 	json_object_put(obj);
 	return false;
@@ -253,10 +271,7 @@ static bool fast_array(fast_parser *f, json_object **out)
 	json_object *arr = json_object_new_array();
 	if (!arr)
 		return false;
-	f->p++;
-	fast_ws(f);
-	if (f->p < f->end && *f->p == ']') {
-		f->p++;
+	if (fast_open_empty(f, ']')) {
 		*out = arr;
 		return true;
 	}
@@ -268,18 +283,13 @@ static bool fast_array(fast_parser *f, json_object **out)
 			json_object_put(v);
 			break;
 		}
-		fast_ws(f);
-		if (f->p == f->end)
-			break;
-		if (*f->p == ']') {
-			f->p++;
+		int next = fast_next(f, ']');
+		if (next > 0) {
 			*out = arr;
 			return true;
 		}
-		if (*f->p != ',')
+		if (next < 0)
 			break;
-		f->p++;
-		fast_ws(f);
 	}
 	json_object_put(arr);
 	return false;
