@@ -39,22 +39,11 @@ def main():
     warm = args.warmup if args.warmup is not None else (1 if args.smoke else 3)
     vals = R.tools(need_registry=True)
     rep = B.Report("cli", "2. CLI: sigil verify vs notation verify (fresh process each)", args)
-    work = R.mkdtemp("bench-cli")
-    mc = R.load_corpus_helpers()
-    tools = R.Tools(work, vals, mc)
-    trusted, _ = R.signing_pkis(work, mc)
-    reg = R.Registry(work, "registry")
-    repo = "bench/cli"
-    scope = f"{reg.host}/{repo}"
-    layout = R.Layout(os.path.join(work, "layout"))
-    signcfg = tools.sign_key_config(trusted)
+    st = B.Setup("bench-cli", vals, "bench/cli")
+    work, tools, trusted, scope = st.work, st.tools, st.trusted, st.scope
     refs = {}
     for label in ("jws", "cose", "unsigned"):
-        d = layout.image(label, tag=label)[0]
-        tools.oras_cp(layout.path, label, f"{scope}:{label}", plain_http=True)
-        refs[label] = f"{scope}@{d}"
-        if label != "unsigned":
-            tools.sign(signcfg, refs[label], label, insecure=True)
+        refs[label] = f"{scope}@{st.push(label, None if label == 'unsigned' else label)[0]}"
     trust_root = R.trust_config(work, "trusted", scope, [trusted.root])
     config_dir = os.path.join(trust_root, "notation")
     hosts = os.path.join(work, "certs.d-empty")

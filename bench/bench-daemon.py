@@ -170,17 +170,10 @@ def main():
     except ImportError:
         R.skip("python3-cryptography is not installed (the memory fill signs its images with it)")
     rep = B.Report("daemon", "4. Daemon: sigild and sigil-verifier", args)
-    work = R.mkdtemp("bench-daemon")
-    mc = R.load_corpus_helpers()
-    tools = R.Tools(work, vals, mc)
-    trusted, _ = R.signing_pkis(work, mc)
-    reg = R.Registry(work, "registry")
     repo = "bench/daemon"
-    scope = f"{reg.host}/{repo}"
-    layout = R.Layout(os.path.join(work, "layout"))
-    digest, size = layout.image("signed", tag="signed")
-    tools.oras_cp(layout.path, "signed", f"{scope}:signed", plain_http=True)
-    tools.sign(tools.sign_key_config(trusted), f"{scope}@{digest}", "jws", insecure=True)
+    st = B.Setup("bench-daemon", vals, repo)
+    work, trusted, reg, scope = st.work, st.trusted, st.reg, st.scope
+    digest, size = st.push("signed", "jws")
     mem_server = regserver.Server({})
     mem_scope = f"{mem_server.host}/bench/mem"
     trust_root = R.trust_config(work, "trusted", [scope, mem_scope], [trusted.root])

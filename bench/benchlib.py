@@ -68,6 +68,35 @@ def fmt_ratio(x):
     return f"{x:.2f}" if x == x else "n/a"
 
 
+class Setup:
+    """What the registry-backed benchmarks start from: a private folder, the
+    tools (notation, oras), the corpus's signing PKIs (trusted), a
+    docker-registry on 127.0.0.1 with `repo` on it (scope) and an OCI layout
+    to make images in."""
+
+    def __init__(self, name, vals, repo):
+        self.work = R.mkdtemp(name)
+        mc = R.load_corpus_helpers()
+        self.tools = R.Tools(self.work, vals, mc)
+        self.trusted, _ = R.signing_pkis(self.work, mc)
+        self.reg = R.Registry(self.work, "registry")
+        self.scope = f"{self.reg.host}/{repo}"
+        self.layout = R.Layout(os.path.join(self.work, "layout"))
+        self._signcfg = None
+
+    def push(self, label, envelope=None):
+        """A new image pushed as scope:label, signed by the trusted PKI with
+        notation in `envelope` ("jws", "cose") unless None; its digest and
+        size."""
+        digest, size = self.layout.image(label, tag=label)
+        self.tools.oras_cp(self.layout.path, label, f"{self.scope}:{label}", plain_http=True)
+        if envelope:
+            if self._signcfg is None:
+                self._signcfg = self.tools.sign_key_config(self.trusted)
+            self.tools.sign(self._signcfg, f"{self.scope}@{digest}", envelope, insecure=True)
+        return digest, size
+
+
 class Report:
     """One benchmark's results, checks and targets."""
 

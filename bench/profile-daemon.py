@@ -52,16 +52,9 @@ def main():
     if a.keep:
         os.environ["SIGIL_KEEP_TMP"] = "1"
     vals = R.tools(need_registry=True)
-    work = R.mkdtemp("profile-daemon")
-    mc = R.load_corpus_helpers()
-    tools = R.Tools(work, vals, mc)
-    trusted, _ = R.signing_pkis(work, mc)
-    reg = R.Registry(work, "registry")
-    scope = f"{reg.host}/bench/profile"
-    layout = R.Layout(os.path.join(work, "layout"))
-    digest, _ = layout.image("signed", tag="signed")
-    tools.oras_cp(layout.path, "signed", f"{scope}:signed", plain_http=True)
-    tools.sign(tools.sign_key_config(trusted), f"{scope}@{digest}", "jws", insecure=True)
+    st = B.Setup("profile-daemon", vals, "bench/profile")
+    work, trusted, scope = st.work, st.trusted, st.scope
+    digest, _ = st.push("signed", "jws")
     config_dir = os.path.join(R.trust_config(work, "trusted", [scope], [trusted.root]), "notation")
     call = ["--name", f"{scope}@{digest}", "--digest", digest, "--expect", "allow"]
     resp = os.path.join(work, "response.bin")

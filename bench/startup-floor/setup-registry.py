@@ -9,26 +9,16 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib as B  # noqa: E402
 from benchlib import R  # noqa: E402
 
 
 def main():
     out = sys.argv[1]
     vals = R.tools(need_registry=True)
-    work = R.mkdtemp("startup-floor")
-    mc = R.load_corpus_helpers()
-    tools = R.Tools(work, vals, mc)
-    trusted, _ = R.signing_pkis(work, mc)
-    reg = R.Registry(work, "registry")
-    scope = f"{reg.host}/bench/cli"
-    layout = R.Layout(os.path.join(work, "layout"))
-    signcfg = tools.sign_key_config(trusted)
-    refs = {}
-    for label in ("jws", "cose"):
-        d = layout.image(label, tag=label)[0]
-        tools.oras_cp(layout.path, label, f"{scope}:{label}", plain_http=True)
-        refs[label] = f"{scope}@{d}"
-        tools.sign(signcfg, refs[label], label, insecure=True)
+    st = B.Setup("startup-floor", vals, "bench/cli")
+    work, tools, trusted, reg, scope = st.work, st.tools, st.trusted, st.reg, st.scope
+    refs = {label: f"{scope}@{st.push(label, label)[0]}" for label in ("jws", "cose")}
     trust_root = R.trust_config(work, "trusted", scope, [trusted.root])
     hosts = os.path.join(work, "certs.d-empty")
     os.makedirs(hosts)
