@@ -253,6 +253,17 @@ static void do_status(sigild_server *srv, sigild_call *call)
 	sigild_status_response_free(resp);
 }
 
+/* j at the tail of a queue (jobs or done; the caller holds srv->mu) */
+static void job_append(job **head, job **tail, job *j)
+{
+	j->next = NULL;
+	if (*tail)
+		(*tail)->next = j;
+	else
+		*head = j;
+	*tail = j;
+}
+
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
@@ -283,14 +294,9 @@ static void *worker_main(void *arg)
 			srv->log(SIGILD_LOG_DEBUG, "worker %zu: %.200s served in %lld ms", w->index,
 				j->call->method_name, (long long)(sigil_registry_now_ms() - t0));
 
-		j->next = NULL;
 		pthread_mutex_lock(&srv->mu);
 		wake = srv->done_head == NULL;
-		if (srv->done_tail)
-			srv->done_tail->next = j;
-		else
-			srv->done_head = j;
-		srv->done_tail = j;
+		job_append(&srv->done_head, &srv->done_tail, j);
 		pthread_mutex_unlock(&srv->mu);
 		if (wake) {
 			uint64_t one = 1;
@@ -364,13 +370,8 @@ static void dispatch(void *ctx, sigild_call *call)
 		return;
 	}
 	j->call = call;
-	j->next = NULL;
 	pthread_mutex_lock(&srv->mu);
-	if (srv->jobs_tail)
-		srv->jobs_tail->next = j;
-	else
-		srv->jobs_head = j;
-	srv->jobs_tail = j;
+	job_append(&srv->jobs_head, &srv->jobs_tail, j);
 	pthread_cond_signal(&srv->cv);
 	pthread_mutex_unlock(&srv->mu);
 }
